@@ -1,0 +1,47 @@
+# Every target bootstraps .venv itself: on a fresh machine `make demo` and
+# `make test` are the only two commands a person types.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export HYPOTHESIS_PROFILE ?= ci
+export KERAS_BACKEND ?= tensorflow
+
+.PHONY: demo test lint bench docs docs-serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Re-install when pyproject.toml changes; the stamp lives inside .venv.
+$(VENV)/.stamp-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[dev,docs]"
+	touch $@ $(VENV)/.stamp-run
+
+demo: $(VENV)/.stamp-run
+	$(BIN)/kerastoolkit demo
+
+test: $(VENV)/.stamp-dev
+	$(BIN)/ruff check kerastoolkit tests benchmarks
+	$(BIN)/python -m pytest -q
+	@if [ -f mkdocs.yml ]; then $(BIN)/mkdocs build --strict --quiet; fi
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check kerastoolkit tests benchmarks
+
+bench: $(VENV)/.stamp-run
+	$(BIN)/kerastoolkit bench
+
+docs: $(VENV)/.stamp-dev
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(VENV)/.stamp-dev
+	$(BIN)/mkdocs serve
+
+clean:
+	rm -rf $(VENV) site demo-output build *.egg-info

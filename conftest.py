@@ -1,0 +1,64 @@
+"""Test-session set-up shared by the tests and the doctests.
+
+It runs before anything imports TensorFlow's runtime, which is why it lives
+at the repository root: the two logical CPU devices used by the
+`tf.distribute.MirroredStrategy` tests can only be configured before the
+runtime starts.
+
+* Hypothesis profiles: ``ci`` (bounded examples, no deadline) and ``dev``
+  (more examples), selected with ``HYPOTHESIS_PROFILE`` (default ``ci``).
+* Seed policy: every test starts from ``keras.utils.set_random_seed(0)`` and
+  the ``float32`` global dtype policy, so runs are reproducible and a test
+  that switches to ``mixed_float16`` cannot leak it into the next one.
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+SEED = 0
+
+settings.register_profile(
+    "ci",
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "dev",
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def _split_cpu_in_two():
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    cpus = tf.config.list_physical_devices("CPU")
+    try:
+        tf.config.set_logical_device_configuration(
+            cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
+        )
+    except RuntimeError:  # the runtime was already initialised
+        pass
+
+
+_split_cpu_in_two()
+
+
+@pytest.fixture(autouse=True)
+def _reproducible():
+    keras.utils.set_random_seed(SEED)
+    keras.config.set_dtype_policy("float32")
+    yield
+    keras.config.set_dtype_policy("float32")

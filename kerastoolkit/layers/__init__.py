@@ -1,0 +1,10 @@
+"""Layers written with `keras.ops`, drop-in twins of `keras.layers`."""
+
+# Each section is owned by the module named in it; keep them apart.
+
+# --- activation layers (activation.py, glu.py) ---
+
+# --- core layers (dense.py, conv.py, pooling.py, dropout.py, normalization.py,
+#     residual.py, embedding.py, reshaping.py) ---
+
+# --- recurrent layers (rnn.py, lstm.py) ---
