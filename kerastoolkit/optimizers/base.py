@@ -1,0 +1,134 @@
+"""The base every kerastoolkit optimizer shares: argument checks and the fused update."""
+
+from __future__ import annotations
+
+import numbers
+
+import keras
+
+__all__ = ["Optimizer", "check_in_range", "check_bool"]
+
+
+def check_in_range(name, value, low, high=None, *, low_open=False, high_open=True):
+    """Return `value` if it is a real number in the allowed interval, else raise.
+
+    Args:
+        name: the argument's name, repeated in the error message.
+        value: the value received.
+        low: the lower bound.
+        high: the upper bound, or `None` for no upper bound.
+        low_open: exclude `low` itself. Defaults to `False`.
+        high_open: exclude `high` itself. Defaults to `True`.
+
+    Returns:
+        `value`, unchanged.
+
+    Raises:
+        TypeError: `value` is not a real number (booleans are refused too).
+        ValueError: `value` lies outside the interval.
+    """
+    left = "(" if low_open else "["
+    right = ")" if high_open else "]"
+    allowed = f"{left}{low}, {'inf' if high is None else high}{right}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"`{name}` must be a real number in {allowed}. Received: {name}={value!r}"
+        )
+    too_low = value <= low if low_open else value < low
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        raise ValueError(f"`{name}` must be in {allowed}. Received: {name}={value!r}")
+    return value
+
+
+def check_bool(name, value):
+    """Return `value` if it is a bool, else raise a `TypeError` naming `name`."""
+    if not isinstance(value, bool):
+        raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return value
+
+
+def _check_learning_rate(learning_rate):
+    # Schedules, callables and variables are Keras's business; a plain number
+    # must be a positive step size.
+    if isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool):
+        check_in_range("learning_rate", learning_rate, 0, low_open=True)
+    return learning_rate
+
+
+class Optimizer(keras.optimizers.Optimizer):
+    r"""A `keras.optimizers.Optimizer` whose per-variable update runs as one kernel.
+
+    Subclasses implement the Keras contract unchanged — `build` creates the
+    slots, `update_step(gradient, variable, learning_rate)` is the algorithm,
+    written once with `keras.ops` — and inherit two things:
+
+    * **Argument checks.** A numeric `learning_rate` must be positive.
+    * **A fused update on TensorFlow.** Keras runs `update_step` op by op, so
+      every elementwise operation is its own pass over memory (about a quarter
+      of the CPU's bandwidth on a 10-million-parameter model). Here the same
+      `update_step`, for all variables at once, is traced into a single
+      `tf.function(jit_compile=True)`, which XLA fuses into a few loops. There
+      is no second copy of any algorithm: the compiled function calls
+      `update_step`. Sparse gradients (`tf.IndexedSlices`, from `Embedding`)
+      are made dense first, which is what Keras's own moment updates do
+      (`gradient - m` densifies), so the result is the same. Under a
+      `tf.distribute` strategy, and on the JAX and PyTorch backends, the
+      update takes Keras's ordinary path.
+
+    Set `jit_update = False` on an instance to take Keras's ordinary path
+    everywhere (the tests use it to show both paths agree).
+    """
+
+    jit_update = True
+
+    def __init__(self, learning_rate, **kwargs):
+        super().__init__(learning_rate=_check_learning_rate(learning_rate), **kwargs)
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        if keras.backend.backend() != "tensorflow":
+            return super()._backend_update_step(grads, trainable_variables, learning_rate)
+
+        import tensorflow as tf
+
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
+        if not self.jit_update or tf.distribute.has_strategy():
+            return super()._backend_update_step(grads, trainable_variables, learning_rate)
+        fused = self._fused_update(trainable_variables)
+        fused(grads, tf.convert_to_tensor(learning_rate))
+
+    def _fused_update(self, variables):
+        """The compiled `update_step` over exactly these variables (cached).
+
+        The variables are closed over rather than passed in, because
+        `update_step` finds each variable's slots by identity while tracing: a
+        trace shared between two variables of the same shape would update the
+        wrong slots.
+        """
+        import tensorflow as tf
+
+        key = tuple(self._var_key(v) for v in variables)
+        # Plain attribute, set past Keras's tracker: the compiled functions are
+        # a cache, not state to save.
+        cache = self.__dict__.setdefault("_fused_updates", {})
+        if key not in cache:
+            update_all = _UpdateAll(self, list(variables))
+            cache[key] = tf.function(update_all, jit_compile=True, autograph=False)
+        return cache[key]
+
+
+class _UpdateAll:
+    """`update_step` for each of a fixed list of variables: what gets compiled.
+
+    A callable object rather than a closure: TensorFlow counts retracing per
+    code object, so closures of many optimizers would look like one function
+    retraced again and again and trigger its retracing warning.
+    """
+
+    def __init__(self, optimizer, variables):
+        self.optimizer = optimizer
+        self.variables = variables
+
+    def __call__(self, grads, learning_rate):
+        for g, v in zip(grads, self.variables):
+            self.optimizer.update_step(g, v, learning_rate)
