@@ -1,0 +1,471 @@
+r"""Pictures of the algorithms: activation curves, optimizer paths, training histories, grids.
+
+Every figure on the documentation site is drawn by these functions during the
+docs build, from the toolkit's own components, so a picture cannot drift from
+the code. Each function returns a `matplotlib.figure.Figure` (it never calls
+`plt.show()`); save it with `fig.savefig(...)`. Derivatives and gradients are
+taken by automatic differentiation with the TensorFlow backend's
+`GradientTape`, the one backend this module supports.
+
+Examples:
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from kerastoolkit.plotting import beale, optimizer_path
+    >>> from kerastoolkit.optimizers import SGD
+    >>> path = optimizer_path(SGD(learning_rate=0.01), beale, start=(1.0, 1.0), steps=3)
+    >>> path.shape, bool(beale(*path[-1]) < beale(*path[0]))
+    ((4, 2), True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import keras
+import matplotlib.figure
+import matplotlib.patches
+import numpy as np
+from keras import ops
+
+__all__ = [
+    "beale",
+    "narrow_valley",
+    "derivative",
+    "optimizer_path",
+    "plot_activation",
+    "plot_optimizer_paths",
+    "plot_history",
+    "plot_gradient_norms",
+    "plot_correlation",
+]
+
+FIGURE_DPI = 100
+"""Resolution of every figure, in dots per inch."""
+
+PANEL_SIZE = (4.0, 3.0)
+"""Width and height, in inches, of one panel of a figure."""
+
+
+def beale(x, y):
+    r"""Beale's function, a classic optimizer benchmark with a flat valley and steep walls.
+
+    $$f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2$$
+
+    Its global minimum is $f(3, 0.5) = 0$; around it lies a long, curved,
+    nearly flat valley, where plain gradient descent crawls and adaptive
+    step sizes help.
+
+    Args:
+        x: first coordinate, a scalar or an array (any `keras.ops` input).
+        y: second coordinate, broadcastable against `x`.
+
+    Returns:
+        $f(x, y)$, with the broadcast shape of `x` and `y`.
+
+    Examples:
+        >>> from kerastoolkit.plotting import beale
+        >>> float(beale(3.0, 0.5))
+        0.0
+
+    References:
+        - Beale, 1958. On an iterative method for finding a local minimum of a
+          function of more than one variable.
+    """
+    x = ops.convert_to_tensor(x, "float32")
+    y = ops.convert_to_tensor(y, "float32")
+    return (
+        ops.square(1.5 - x + x * y)
+        + ops.square(2.25 - x + x * y**2)
+        + ops.square(2.625 - x + x * y**3)
+    )
+
+
+def narrow_valley(x, y, ratio=20.0):
+    r"""A long narrow valley: a quadratic bowl stretched `ratio` times along $y$.
+
+    $$f(x, y) = \frac{x^2}{2} + \frac{r\, y^2}{2}$$
+
+    with $r$ = `ratio`. The curvature across the valley is $r$ times the
+    curvature along it, so a step size small enough not to bounce across the
+    valley crawls along it: the picture Momentum and the adaptive methods
+    were invented for. Its minimum is $f(0, 0) = 0$.
+
+    Args:
+        x: first coordinate, a scalar or an array (any `keras.ops` input).
+        y: second coordinate, broadcastable against `x`.
+        ratio: $r$, the ratio of the two curvatures, positive.
+            Defaults to `20.0`.
+
+    Returns:
+        $f(x, y)$, with the broadcast shape of `x` and `y`.
+
+    Examples:
+        >>> from kerastoolkit.plotting import narrow_valley
+        >>> float(narrow_valley(2.0, 1.0, ratio=10.0))
+        7.0
+    """
+    if ratio <= 0:
+        raise ValueError(f"`ratio` must be positive. Received: ratio={ratio}")
+    x = ops.convert_to_tensor(x, "float32")
+    y = ops.convert_to_tensor(y, "float32")
+    return 0.5 * ops.square(x) + 0.5 * ratio * ops.square(y)
+
+
+def _value_and_gradient(f, x):
+    """`f(x)` and the gradient of `sum(f(x))` with respect to the tensor `x`."""
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "kerastoolkit.plotting takes gradients with TensorFlow's GradientTape. "
+            f"Received: backend={keras.backend.backend()!r}, allowed: 'tensorflow'"
+        )
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return y, tape.gradient(y, x)
+
+
+def _compiled(fn):
+    """`fn` traced once into a TensorFlow graph: a path of hundreds of steps then takes ms."""
+    import tensorflow as tf
+
+    return tf.function(fn)
+
+
+def derivative(fn: Callable, x) -> np.ndarray:
+    r"""The derivative $f'(x)$ of an elementwise function, by automatic differentiation.
+
+    Because `fn` acts elementwise, the gradient of $\sum_i f(x_i)$ with
+    respect to $x_i$ is $f'(x_i)$, so one backward pass gives the whole
+    curve. Hand-written gradients (`keras.ops.custom_gradient`) are the ones
+    used, so this is also how to picture them.
+
+    Args:
+        fn: an elementwise function of a float32 tensor.
+        x: the points, an array.
+
+    Returns:
+        $f'(x)$ as a float32 NumPy array of the shape of `x`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from keras import ops
+        >>> from kerastoolkit.plotting import derivative
+        >>> derivative(ops.square, np.array([1.0, -2.0]))
+        array([ 2., -4.], dtype=float32)
+    """
+    _, g = _value_and_gradient(fn, np.asarray(x, "float32"))
+    return ops.convert_to_numpy(g)
+
+
+def optimizer_path(optimizer, surface: Callable, start: Sequence[float], steps: int):
+    r"""Run an optimizer on a 2-D surface and return the points it visits.
+
+    The point $w = (x, y)$ starts at `start`; each step takes the gradient
+    $\nabla f(w)$ by automatic differentiation and hands it to
+    `optimizer.apply_gradients`, exactly as `fit` would.
+
+    Args:
+        optimizer: a fresh (unbuilt) `keras.optimizers.Optimizer`, ours or Keras's.
+        surface: $f(x, y)$, written with `keras.ops` (e.g. [`beale`][kerastoolkit.plotting.beale]).
+        start: the starting point $(x_0, y_0)$.
+        steps: the number of optimizer steps, non-negative.
+
+    Returns:
+        A float32 NumPy array of shape `(steps + 1, 2)`: the start, then the
+        point after every step.
+    """
+    if steps < 0:
+        raise ValueError(f"`steps` must be non-negative. Received: steps={steps}")
+    w = keras.Variable(np.asarray(start, "float32"), name="w")
+    optimizer.build([w])
+
+    def loss(v):
+        return surface(v[0], v[1])
+
+    def step():
+        _, g = _value_and_gradient(loss, w.value)
+        optimizer.apply_gradients([(g, w)])
+        return w.value
+
+    step = _compiled(step)
+    path = [ops.convert_to_numpy(w)]
+    for _ in range(steps):
+        path.append(ops.convert_to_numpy(step()))
+    return np.stack(path)
+
+
+def _new_figure(ncols=1, nrows=1, width=None):
+    """A figure of `nrows` x `ncols` panels (matplotlib's OO API: no global state)."""
+    w, h = PANEL_SIZE
+    fig = matplotlib.figure.Figure(figsize=(width or w * ncols, h * nrows), dpi=FIGURE_DPI)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, axes
+
+
+def plot_activation(fn: Callable, name: str | None = None, x_range=(-5.0, 5.0), num=401):
+    r"""Plot an activation function and its derivative side by side.
+
+    The derivative is computed by automatic differentiation through `fn`
+    (see [`derivative`][kerastoolkit.plotting.derivative]), so what is drawn
+    is the gradient backpropagation actually uses.
+
+    Args:
+        fn: an elementwise activation function, e.g. `kerastoolkit.activations.relu`.
+        name: the title; `fn.__name__` when `None`. Defaults to `None`.
+        x_range: the interval $[x_{min}, x_{max}]$ drawn. Defaults to `(-5.0, 5.0)`.
+        num: the number of points. Defaults to `401`.
+
+    Returns:
+        A `matplotlib.figure.Figure` with two panels, $f(x)$ and $f'(x)$.
+
+    Examples:
+        >>> from keras import ops
+        >>> from kerastoolkit.plotting import plot_activation
+        >>> fig = plot_activation(ops.tanh)
+        >>> [ax.get_title() for ax in fig.axes]
+        ['tanh(x)', "tanh'(x)"]
+    """
+    name = name or getattr(fn, "__name__", "f")
+    x = np.linspace(*x_range, num, dtype="float32")
+    y = ops.convert_to_numpy(fn(ops.convert_to_tensor(x)))
+    dy = derivative(fn, x)
+    fig, axes = _new_figure(ncols=2)
+    for ax, values, title, color in (
+        (axes[0, 0], y, f"{name}(x)", "C0"),
+        (axes[0, 1], dy, f"{name}'(x)", "C1"),
+    ):
+        ax.axhline(0.0, color="0.8", linewidth=0.8)
+        ax.axvline(0.0, color="0.8", linewidth=0.8)
+        ax.plot(x, values, color=color)
+        ax.set_title(title)
+        ax.set_xlabel("x")
+    fig.tight_layout()
+    return fig
+
+
+def plot_optimizer_paths(
+    optimizers: Mapping[str, object],
+    surface: Callable,
+    start: Sequence[float],
+    steps: int,
+    bounds: Sequence[Sequence[float]],
+    minimum: Sequence[float] | None = None,
+    title: str | None = None,
+    grid_size: int = 200,
+    levels: int = 30,
+):
+    r"""Draw each optimizer's path over the contour lines of a 2-D surface.
+
+    Every optimizer runs from the same `start` for the same number of steps
+    (see [`optimizer_path`][kerastoolkit.plotting.optimizer_path]); the
+    contour levels are spaced logarithmically so that both the walls and the
+    floor of a valley are visible.
+
+    Args:
+        optimizers: a mapping from a label to a fresh optimizer instance.
+        surface: $f(x, y)$, written with `keras.ops`.
+        start: the common starting point $(x_0, y_0)$.
+        steps: the number of steps each optimizer takes.
+        bounds: `((x_min, x_max), (y_min, y_max))`, the region drawn.
+        minimum: the known minimum, marked with a star, or `None`.
+            Defaults to `None`.
+        title: the figure title, or `None`. Defaults to `None`.
+        grid_size: the contour grid resolution per axis. Defaults to `200`.
+        levels: the number of contour levels. Defaults to `30`.
+
+    Returns:
+        A `matplotlib.figure.Figure`, and the paths are in its legend order.
+    """
+    (x0, x1), (y0, y1) = bounds
+    gx, gy = np.meshgrid(
+        np.linspace(x0, x1, grid_size, dtype="float32"),
+        np.linspace(y0, y1, grid_size, dtype="float32"),
+    )
+    gz = ops.convert_to_numpy(surface(gx, gy))
+    positive = gz[gz > 0]
+    fig, axes = _new_figure(width=PANEL_SIZE[0] * 1.75)
+    ax = axes[0, 0]
+    fig.set_figheight(PANEL_SIZE[1] * 1.5)
+    ax.contour(
+        gx, gy, gz,
+        levels=np.geomspace(positive.min(), positive.max(), levels),
+        cmap="viridis", linewidths=0.6, alpha=0.6,
+    )
+    for label, optimizer in optimizers.items():
+        path = optimizer_path(optimizer, surface, start, steps)
+        ax.plot(path[:, 0], path[:, 1], marker=".", markersize=2, linewidth=1.2, label=label)
+    ax.plot(*start, "ko", markersize=4)
+    if minimum is not None:
+        ax.plot(*minimum, "r*", markersize=12)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def _history_dict(history):
+    """The metrics dict of a `keras.callbacks.History` or of a plain mapping."""
+    return history.history if hasattr(history, "history") else dict(history)
+
+
+def plot_history(
+    histories: Mapping[str, object],
+    metric: str = "loss",
+    title: str | None = None,
+    log_scale: bool = False,
+):
+    r"""Plot training curves: solid for training, dashed for validation.
+
+    Args:
+        histories: a mapping from a label to a `keras.callbacks.History` (what
+            `fit` returns) or to its `.history` dict.
+        metric: the metric to draw; its `"val_"` twin is drawn dashed when
+            present. Defaults to `"loss"`.
+        title: the figure title, or `None`. Defaults to `None`.
+        log_scale: draw the metric on a logarithmic axis. Defaults to `False`.
+
+    Returns:
+        A `matplotlib.figure.Figure` with one panel.
+
+    Examples:
+        >>> from kerastoolkit.plotting import plot_history
+        >>> fig = plot_history({"run": {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}})
+        >>> [line.get_label() for line in fig.axes[0].lines]
+        ['run (train)', 'run (validation)']
+    """
+    fig, axes = _new_figure(width=PANEL_SIZE[0] * 1.5)
+    ax = axes[0, 0]
+    for i, (label, history) in enumerate(histories.items()):
+        h = _history_dict(history)
+        if metric not in h:
+            raise ValueError(
+                f"History {label!r} has no metric {metric!r}. Received metrics: {sorted(h)}"
+            )
+        epochs = np.arange(1, len(h[metric]) + 1)
+        ax.plot(epochs, h[metric], color=f"C{i}", label=f"{label} (train)")
+        if f"val_{metric}" in h:
+            ax.plot(
+                epochs, h[f"val_{metric}"], color=f"C{i}", linestyle="--",
+                label=f"{label} (validation)",
+            )
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    if log_scale:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradient_norms(
+    norms: Mapping[str, Sequence[float]], title: str | None = None
+):
+    r"""Plot the gradient norm of each layer, input side first, one line per network.
+
+    Meant for the per-layer norms recorded by
+    [`GradientNormHistory`][kerastoolkit.callbacks.GradientNormHistory]: a
+    line that falls by orders of magnitude towards the input is the
+    vanishing-gradient problem made visible.
+
+    Args:
+        norms: a mapping from a label to the layers' gradient norms, in
+            order from the input to the output.
+        title: the figure title, or `None`. Defaults to `None`.
+
+    Returns:
+        A `matplotlib.figure.Figure` with one panel, on a logarithmic axis.
+
+    Examples:
+        >>> from kerastoolkit.plotting import plot_gradient_norms
+        >>> fig = plot_gradient_norms({"sigmoid": [1e-4, 1e-2, 1.0]})
+        >>> fig.axes[0].get_yscale()
+        'log'
+    """
+    fig, axes = _new_figure(width=PANEL_SIZE[0] * 1.5)
+    ax = axes[0, 0]
+    for label, values in norms.items():
+        depth = np.arange(1, len(values) + 1)
+        ax.plot(depth, values, marker="o", label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (1 = nearest the input)")
+    ax.set_ylabel(r"$\|\partial L / \partial W\|$")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def _draw_grid(ax, values, title, shaded=None):
+    """Draw a 2-D array as a table of numbers; `shaded` marks cells drawn grey."""
+    rows, cols = values.shape
+    ax.set_xlim(0, cols)
+    ax.set_ylim(rows, 0)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    for r in range(rows):
+        for c in range(cols):
+            face = "0.88" if shaded is not None and shaded[r, c] else "white"
+            ax.add_patch(
+                matplotlib.patches.Rectangle((c, r), 1, 1, facecolor=face, edgecolor="0.3")
+            )
+            ax.text(c + 0.5, r + 0.5, f"{values[r, c]:g}", ha="center", va="center")
+    ax.set_title(title, fontsize="medium")
+
+
+def plot_correlation(image, kernel, output, padding: int = 0, title: str | None = None):
+    r"""Draw a worked 2-D cross-correlation as three grids: input ⋆ kernel = output.
+
+    The padded border of the input, if any, is shaded so that "valid",
+    "same" and "full" padding can be told apart at a glance; the output is
+    whatever the caller computed (on the docs site: our `Conv2D`).
+
+    Args:
+        image: the 2-D input, unpadded.
+        kernel: the 2-D kernel.
+        output: the 2-D result.
+        padding: the number of zero rows/columns added on each side.
+            Defaults to `0`.
+        title: the figure title, or `None`. Defaults to `None`.
+
+    Returns:
+        A `matplotlib.figure.Figure` with three panels.
+
+    Examples:
+        >>> import numpy as np
+        >>> from kerastoolkit.plotting import plot_correlation
+        >>> fig = plot_correlation(np.eye(2), np.ones((1, 1)), np.eye(2), padding=1)
+        >>> [ax.get_title() for ax in fig.axes]
+        ['input (padding 1)', 'kernel', 'output']
+    """
+    image, kernel, output = (np.asarray(a) for a in (image, kernel, output))
+    if padding < 0:
+        raise ValueError(f"`padding` must be non-negative. Received: padding={padding}")
+    padded = np.pad(image, padding)
+    shaded = np.pad(np.zeros(image.shape, bool), padding, constant_values=True)
+    widths = [padded.shape[1], kernel.shape[1], output.shape[1]]
+    height = max(padded.shape[0], kernel.shape[0], output.shape[0])
+    cell = 0.45
+    fig = matplotlib.figure.Figure(
+        figsize=(cell * (sum(widths) + 3), cell * (height + 2)), dpi=FIGURE_DPI
+    )
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": widths})
+    _draw_grid(axes[0], padded, f"input (padding {padding})" if padding else "input", shaded)
+    _draw_grid(axes[1], kernel, "kernel")
+    _draw_grid(axes[2], output, "output")
+    if title:
+        fig.suptitle(title)
+    return fig
