@@ -51,7 +51,7 @@ def check_bool(name, value):
 def _check_learning_rate(learning_rate):
     # Schedules, callables and variables are Keras's business; a plain number
     # must be a positive step size.
-    if isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool):
+    if isinstance(learning_rate, numbers.Real):
         check_in_range("learning_rate", learning_rate, 0, low_open=True)
     return learning_rate
 
