@@ -56,6 +56,7 @@ def test_fit_history_equals_keras(name):
     ref_model, ref = _fit(keras_cls(**keras_kwargs(name, kwargs)))
     assert_histories_close(ours, ref, rtol=HISTORY_RTOL)
     _assert_same_weights(ours_model, ref_model)
+    assert ours_model.optimizer.__dict__.get("_fused_updates"), "fit took the unfused path"
 
 
 BASE_OPTIONS = {
@@ -195,6 +196,8 @@ def test_mirrored_strategy_matches_single_device(name):
     # Same global batch (16): each replica sees 8.
     distributed, _ = _fit(optimizer, epochs=2, model=model)
     _assert_same_weights(distributed, single)
+    # Under a strategy the update takes Keras's per-replica path, never the fused one.
+    assert not optimizer.__dict__.get("_fused_updates")
 
 
 @pytest.mark.parametrize("name", sorted(DEFAULTS))
