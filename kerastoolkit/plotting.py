@@ -191,7 +191,7 @@ def optimizer_path(optimizer, surface: Callable, start: Sequence[float], steps: 
         return w.value
 
     step = _compiled(step)
-    path = [ops.convert_to_numpy(w)]
+    path = [ops.convert_to_numpy(w.value)]
     for _ in range(steps):
         path.append(ops.convert_to_numpy(step()))
     return np.stack(path)
