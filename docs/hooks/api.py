@@ -19,6 +19,12 @@ PACKAGE = "kerastoolkit"
 API_DIR = "api"
 NAV_TITLE = "API reference"
 SKIPPED = {"__main__"}
+# A helper is rendered on its own, so it needs its own heading (and anchor).
+EXTRA_OPTIONS = """    options:
+      heading_level: 3
+      show_root_heading: true
+      show_root_full_path: true
+"""
 
 
 def public_names(module):
@@ -72,7 +78,7 @@ def page_markdown(module):
     extras = submodule_extras(module)
     if extras:
         lines += ["## Helpers of the submodules", ""]
-        lines += [f"::: {path}\n    options:\n      heading_level: 3\n" for path in extras]
+        lines += [f"::: {path}\n{EXTRA_OPTIONS}" for path in extras]
     return "\n".join(lines)
 
 
