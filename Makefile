@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export HYPOTHESIS_PROFILE ?= ci
 export KERAS_BACKEND ?= tensorflow
 
-.PHONY: demo test lint bench docs docs-serve clean
+.PHONY: demo test test-browser lint bench docs docs-serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,11 +37,22 @@ lint: $(VENV)/.stamp-dev
 bench: $(VENV)/.stamp-run
 	$(BIN)/kerastoolkit bench
 
+# The site works offline: open site/index.html, or serve it with docs-serve.
 docs: $(VENV)/.stamp-dev
 	$(BIN)/mkdocs build --strict
 
 docs-serve: $(VENV)/.stamp-dev
-	$(BIN)/mkdocs serve
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+# Headless Chromium check of the built site (math, search, figures). Installs
+# Debian's chromium and chromium-driver first when they are missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-browser: $(VENV)/.stamp-dev
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		$(SUDO) apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium chromium-driver; \
+	fi
+	$(BIN)/python -m pytest -q tests/test_browser.py
 
 clean:
 	rm -rf $(VENV) site demo-output build *.egg-info
