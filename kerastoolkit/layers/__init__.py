@@ -8,3 +8,9 @@
 #     residual.py, embedding.py, reshaping.py) ---
 
 # --- recurrent layers (rnn.py, lstm.py) ---
+from kerastoolkit.layers.lstm import LSTM as LSTM
+from kerastoolkit.layers.lstm import LSTMCell as LSTMCell
+from kerastoolkit.layers.rnn import RNN as RNN
+from kerastoolkit.layers.rnn import DropoutMasks as DropoutMasks
+from kerastoolkit.layers.rnn import SimpleRNN as SimpleRNN
+from kerastoolkit.layers.rnn import SimpleRNNCell as SimpleRNNCell
