@@ -1,11 +1,16 @@
-"""The figures of the guides, each a function returning a matplotlib Figure.
+"""The figures of the guides, each a function returning a matplotlib Figure, and generated text.
 
 `FIGURES` maps a name (the file `figures/<name>.png` on the site) to the
 function that draws it. Hyperparameters are chosen for legible pictures, not
 for benchmarks; each is stated next to the figure in the guide.
+`PLACEHOLDERS` maps a marker `<!-- generated: NAME -->` in a page to the
+function that writes its Markdown (the verification page's tables).
 """
 
 from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 from kerastoolkit import optimizers, plotting
 
@@ -92,14 +97,90 @@ def valley():
 
 # --- generated text -----------------------------------------------------------
 
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS_DIR = ROOT / "benchmarks" / "results"
 PLACEHOLDERS = {}
+
+
+def placeholder(name):
+    """Register the decorated function as the text of `<!-- generated: NAME -->`."""
+
+    def register(write):
+        PLACEHOLDERS[name] = write
+        return write
+
+    return register
+
+
+def _comment_above(lines, lineno):
+    """The `#` comment lines just above line `lineno` (1-based), joined."""
+    comment = []
+    i = lineno - 2
+    while i >= 0 and lines[i].strip().startswith("#"):
+        comment.insert(0, lines[i].strip().lstrip("#").strip())
+        i -= 1
+    return " ".join(comment)
+
+
+def _tolerance_constants(path):
+    """Module-level constants named `*TOL*` in a test file, with their values and comments."""
+    source = path.read_text()
+    lines = source.splitlines()
+    rows, previous_end = [], None
+    for node in ast.parse(source).body:
+        after_previous = previous_end is not None and node.lineno == previous_end + 1
+        previous_end = node.end_lineno
+        if not isinstance(node, ast.Assign):
+            continue
+        names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        names += [
+            e.id for t in node.targets if isinstance(t, ast.Tuple)
+            for e in t.elts if isinstance(e, ast.Name)
+        ]
+        names = [n for n in names if "TOL" in n]
+        if names:
+            value = ast.get_source_segment(source, node.value)
+            comment = _comment_above(lines, node.lineno)
+            if not comment and after_previous and rows:
+                comment = "(with the constant above)"
+            rows.append((", ".join(names), value, comment))
+    return rows
+
+
+@placeholder("tolerance-table")
+def tolerance_table():
+    rows = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for names, value, comment in _tolerance_constants(path):
+            rel = path.relative_to(ROOT).as_posix()
+            rows.append(f"| `{rel}` | `{names}` | `{value}` | {comment} |")
+    if not rows:
+        return "*No test states a tolerance yet.*"
+    header = ["| test file | constant | value | why |", "|---|---|---|---|"]
+    return "\n".join(header + rows)
+
+
+@placeholder("benchmark-table")
+def benchmark_table():
+    tables = sorted(RESULTS_DIR.glob("*.md")) if RESULTS_DIR.is_dir() else []
+    if not tables:
+        return (
+            "*No benchmark results have been recorded yet*: no table was found in "
+            "`benchmarks/results/`. Run `make bench` to measure the ratios on your machine."
+        )
+    parts = []
+    for table in tables:
+        text = table.read_text().strip()
+        if not text.startswith("#"):
+            text = f"### {table.stem}\n\n{text}"
+        parts.append(text)
+    return "\n\n".join(parts)
 
 
 def fill_placeholders(markdown):
     """Replace each `<!-- generated: NAME -->` marker by the text its function returns."""
-    for name, text in PLACEHOLDERS.items():
+    for name, write in PLACEHOLDERS.items():
         marker = f"<!-- generated: {name} -->"
         if marker in markdown:
-            markdown = markdown.replace(marker, text())
+            markdown = markdown.replace(marker, write())
     return markdown
-
