@@ -43,10 +43,13 @@ def test_the_site_has_code_examples():
 def _public_names(module):
     if hasattr(module, "__all__"):
         return [n for n in module.__all__ if not n.startswith("_")]
+    def defined_within(obj):
+        home = getattr(obj, "__module__", None) or ""
+        return home == module.__name__ or home.startswith(module.__name__ + ".")
+
     return [
         n for n, obj in vars(module).items()
-        if not n.startswith("_") and not inspect.ismodule(obj)
-        and getattr(obj, "__module__", None) == module.__name__
+        if not n.startswith("_") and not inspect.ismodule(obj) and defined_within(obj)
     ]
 
 

@@ -27,16 +27,20 @@ EXTRA_OPTIONS = """    options:
 """
 
 
+def _defined_within(obj, module):
+    """Whether `obj` was defined in `module` or, for a package, in one of its submodules."""
+    home = getattr(obj, "__module__", None) or ""
+    return home == module.__name__ or home.startswith(module.__name__ + ".")
+
+
 def public_names(module):
-    """`module.__all__`, or else the public names defined in the module itself."""
+    """`module.__all__`, or else the public names defined in the module (or package) itself."""
     if hasattr(module, "__all__"):
         return [n for n in module.__all__ if not n.startswith("_")]
     return [
         name
         for name, obj in vars(module).items()
-        if not name.startswith("_")
-        and not inspect.ismodule(obj)
-        and getattr(obj, "__module__", None) == module.__name__
+        if not name.startswith("_") and not inspect.ismodule(obj) and _defined_within(obj, module)
     ]
 
 
@@ -74,7 +78,11 @@ def submodule_extras(package):
 
 def page_markdown(module):
     """The reference page of one module: its docstring and members, then the extras."""
-    lines = [f"# `{module.__name__}`", "", f"::: {module.__name__}", ""]
+    lines = [f"# `{module.__name__}`", "", f"::: {module.__name__}"]
+    if not hasattr(module, "__all__"):
+        # Without `__all__`, mkdocstrings would skip the package's re-exports.
+        lines += ["    options:", f"      members: {public_names(module)}"]
+    lines.append("")
     extras = submodule_extras(module)
     if extras:
         lines += ["## Helpers of the submodules", ""]
