@@ -3,3 +3,10 @@
 # --- convnet.py, regression.py, three_layer.py ---
 
 # --- language_model.py ---
+from kerastoolkit.models.language_model import LanguageModel as LanguageModel
+from kerastoolkit.models.language_model import Perplexity as Perplexity
+from kerastoolkit.models.language_model import Vocabulary as Vocabulary
+from kerastoolkit.models.language_model import clip_by_global_norm as clip_by_global_norm
+from kerastoolkit.models.language_model import cosine_similarity as cosine_similarity
+from kerastoolkit.models.language_model import tokenize as tokenize
+from kerastoolkit.models.language_model import truncated_bptt_batches as truncated_bptt_batches
