@@ -179,7 +179,8 @@ def optimizer_path(optimizer, surface: Callable, start: Sequence[float], steps: 
     """
     if steps < 0:
         raise ValueError(f"`steps` must be non-negative. Received: steps={steps}")
-    w = keras.Variable(np.asarray(start, "float32"), name="w")
+    w0 = np.asarray(start, "float32")
+    w = keras.Variable(w0, name="w")
     optimizer.build([w])
 
     def loss(v):
@@ -191,7 +192,7 @@ def optimizer_path(optimizer, surface: Callable, start: Sequence[float], steps: 
         return w.value
 
     step = _compiled(step)
-    path = [ops.convert_to_numpy(w.value)]
+    path = [w0]
     for _ in range(steps):
         path.append(ops.convert_to_numpy(step()))
     return np.stack(path)
@@ -368,7 +369,9 @@ def plot_history(
 
 
 def plot_gradient_norms(
-    norms: Mapping[str, Sequence[float]], title: str | None = None
+    norms: Mapping[str, Sequence[float]],
+    title: str | None = None,
+    xlabel: str = "layer (1 = nearest the input)",
 ):
     r"""Plot the gradient norm of each layer, input side first, one line per network.
 
@@ -381,6 +384,8 @@ def plot_gradient_norms(
         norms: a mapping from a label to the layers' gradient norms, in
             order from the input to the output.
         title: the figure title, or `None`. Defaults to `None`.
+        xlabel: what the positions are (layers, or time steps for a recurrent
+            network). Defaults to `"layer (1 = nearest the input)"`.
 
     Returns:
         A `matplotlib.figure.Figure` with one panel, on a logarithmic axis.
@@ -397,8 +402,8 @@ def plot_gradient_norms(
         depth = np.arange(1, len(values) + 1)
         ax.plot(depth, values, marker="o", label=label)
     ax.set_yscale("log")
-    ax.set_xlabel("layer (1 = nearest the input)")
-    ax.set_ylabel(r"$\|\partial L / \partial W\|$")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("gradient norm")
     if title:
         ax.set_title(title)
     ax.legend(fontsize="small")

@@ -12,7 +12,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from kerastoolkit import optimizers, plotting
+import keras
+import numpy as np
+
+from kerastoolkit import layers, optimizers, plotting
 
 FIGURES = {}
 
@@ -92,6 +95,42 @@ def valley():
         _optimizers(VALLEY_SETTINGS, list(VALLEY_SETTINGS)),
         plotting.narrow_valley, VALLEY_START, VALLEY_STEPS, VALLEY_BOUNDS, (0.0, 0.0),
         title=f"A narrow valley (curvature ratio 20), {VALLEY_STEPS} steps",
+    )
+
+
+# --- recurrent ------------------------------------------------------------------
+
+RNN_STEPS = 40
+RNN_UNITS = 16
+RNN_FEATURES = 4
+RNN_BATCH = 8
+
+
+def _dependence_on_each_step(layer, x):
+    """The norm of the gradient of the last hidden state's sum w.r.t. each input step."""
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(layer(x))
+    g = tape.gradient(total, x).numpy()
+    return np.sqrt(np.square(g).sum(axis=(0, 2)))
+
+
+@figure("recurrent-gradient-through-time")
+def gradient_through_time():
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(RNN_BATCH, RNN_STEPS, RNN_FEATURES)).astype("float32")
+    norms = {
+        "SimpleRNN": _dependence_on_each_step(layers.SimpleRNN(RNN_UNITS), x),
+        "LSTM": _dependence_on_each_step(layers.LSTM(RNN_UNITS), x),
+    }
+    return plotting.plot_gradient_norms(
+        norms,
+        title=f"Dependence of h_T on each x_t (T = {RNN_STEPS}, untrained)",
+        xlabel="time step t",
     )
 
 
