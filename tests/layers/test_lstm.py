@@ -1,0 +1,168 @@
+"""LSTMCell and LSTM equal Keras's twins; gate order, forget bias, dropout along time."""
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import given
+from test_rnn import ATOL, RTOL, assert_sequence_layers_match, sequence_cases
+
+from kerastoolkit import layers
+from kerastoolkit.testing import assert_layers_match
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+@given(case=sequence_cases(n_states=2))
+def test_lstm_matches_keras(case):
+    units, options, x, mask, initial_state = case
+    assert_sequence_layers_match(
+        layers.LSTM(units, **options),
+        keras.layers.LSTM(units, **options),
+        x,
+        mask,
+        initial_state,
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"unroll": True},
+        {"use_bias": False},
+        {"activation": "relu", "recurrent_activation": "hard_sigmoid"},
+        {"unit_forget_bias": False, "bias_initializer": "ones"},
+    ],
+)
+def test_lstm_options_match_keras(kwargs):
+    x = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
+    assert_layers_match(
+        layers.LSTM(5, return_sequences=True, **kwargs),
+        keras.layers.LSTM(5, return_sequences=True, **kwargs),
+        x,
+        rtol=RTOL,
+        atol=ATOL,
+    )
+
+
+def test_our_cell_inside_keras_rnn_matches_keras_cell():
+    x = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
+    assert_layers_match(
+        keras.layers.RNN(layers.LSTMCell(5), return_sequences=True),
+        keras.layers.RNN(keras.layers.LSTMCell(5), return_sequences=True),
+        x,
+        rtol=RTOL,
+        atol=ATOL,
+    )
+
+
+def test_initial_weights_have_keras_layout():
+    ours, theirs = layers.LSTMCell(3), keras.layers.LSTMCell(3)
+    ours.build((None, 2))
+    theirs.build((None, 2))
+    assert [w.shape for w in ours.weights] == [w.shape for w in theirs.weights]
+    np.testing.assert_array_equal(ours.bias.numpy(), theirs.bias.numpy())
+    np.testing.assert_array_equal(ours.bias.numpy(), [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    assert layers.LSTMCell(3).get_initial_state(2)[1].shape == (2, 3)
+
+
+def test_hand_computed_gates():
+    """The course's equations with the gates in Keras's i, f, g(c), o order, in NumPy."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 4)).astype("float32")
+    lstm = layers.LSTM(5, return_sequences=True, return_state=True)
+    lstm(x)
+    w_x, w_h, b = lstm.get_weights()
+    seq, h_last, c_last = (o.numpy() for o in lstm(x))
+    h = c = np.zeros((2, 5), "float32")
+    for t in range(3):
+        z_i, z_f, z_g, z_o = np.split(x[:, t] @ w_x + h @ w_h + b, 4, axis=-1)
+        i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_g), sigmoid(z_o)
+        c = f * c + g * i
+        h = o * np.tanh(c)
+        np.testing.assert_allclose(seq[:, t], h, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(h_last, h, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(c_last, c, rtol=RTOL, atol=ATOL)
+
+
+def test_stateful_halves_equal_one_pass():
+    x = np.random.default_rng(0).normal(size=(2, 6, 3)).astype("float32")
+    whole = keras.layers.LSTM(4, return_sequences=True)
+    want = whole(x).numpy()
+    ours = layers.LSTM(4, return_sequences=True, stateful=True)
+    ours(x[:, :3])
+    ours.set_weights(whole.get_weights())
+    ours.reset_state()
+    got = np.concatenate([ours(x[:, :3]).numpy(), ours(x[:, 3:]).numpy()], axis=1)
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
+
+
+# A forget-gate bias so negative that sigma(z_f) underflows to 0: c_t = i * g.
+FORGET_NOTHING = -200.0
+
+
+def test_dropout_mask_is_constant_along_time():
+    """With no recurrence and no memory, h_t depends on x_t * m_x only."""
+    rate = 0.5
+    lstm = layers.LSTM(3, dropout=rate, return_sequences=True, recurrent_initializer="zeros",
+                       seed=2)
+    x = np.ones((4, 6, 5), "float32")
+    lstm(x)
+    bias = np.zeros(12, "float32")
+    bias[3:6] = FORGET_NOTHING
+    lstm.cell.bias.assign(bias)
+    got = lstm(x, training=True).numpy()
+    np.testing.assert_array_equal(got, np.broadcast_to(got[:, :1], got.shape))
+    assert not np.allclose(got, lstm(x, training=False))
+    assert not np.array_equal(got, lstm(x, training=True).numpy()), "new sequence, new mask"
+
+
+def test_cell_with_dropout_refuses_keras_rnn_without_masks():
+    x = np.ones((2, 4, 3), "float32")
+    with pytest.raises(ValueError, match="draws its dropout masks once per sequence"):
+        keras.layers.RNN(layers.LSTMCell(3, recurrent_dropout=0.2))(x, training=True)
+    assert layers.LSTM(3, recurrent_dropout=0.2)(x, training=True).shape == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"units": 0}, "Received: units=0"),
+        ({"units": 3, "dropout": 1.5}, r"Received: dropout=1.5"),
+        ({"units": 3, "recurrent_dropout": 1}, r"Received: recurrent_dropout=1"),
+    ],
+)
+@pytest.mark.parametrize("cls", [layers.LSTMCell, layers.LSTM])
+def test_bad_arguments(cls, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        cls(**kwargs)
+
+
+def test_bad_inputs():
+    lstm = layers.LSTM(4)
+    with pytest.raises(ValueError, match="expected ndim=3, found ndim=4"):
+        lstm(np.ones((2, 3, 1, 1), "float32"))
+    x = np.ones((2, 5, 3), "float32")
+    with pytest.raises(ValueError, match=r"`initial_state` must be 2 tensor\(s\)"):
+        lstm(x, initial_state=[np.zeros((2, 4), "float32")])
+    with pytest.raises(ValueError, match=r"Received: initial_state shapes=\[\(3, 4\), \(3, 4\)\]"):
+        lstm(x, initial_state=[np.zeros((3, 4), "float32")] * 2)
+
+
+def test_config_round_trip_and_keras_file(tmp_path):
+    lstm = layers.LSTM(4, dropout=0.25, recurrent_dropout=0.1, return_sequences=True, seed=1)
+    assert layers.LSTM.from_config(lstm.get_config()).get_config() == lstm.get_config()
+    model = keras.Sequential(
+        [keras.Input((5, 3)), lstm, layers.RNN(layers.LSTMCell(2, dropout=0.5))]
+    )
+    x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    model.compile("sgd", "mse")
+    model.fit(x, np.zeros((2, 2)), epochs=1, verbose=0)
+    path = tmp_path / "lstm.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded.layers[0]) is layers.LSTM
+    assert type(loaded.layers[1]) is layers.RNN
+    assert type(loaded.layers[1].cell) is layers.LSTMCell
+    np.testing.assert_array_equal(loaded(x), model(x))
