@@ -134,6 +134,37 @@ def gradient_through_time():
     )
 
 
+LM_TEXT = "you say goodbye and i say hello ."
+LM_REPEATS = 8
+LM_EPOCHS = 30
+LM_SIZE = 8
+LM_BATCH = 2
+LM_TIME = 5
+LM_LEARNING_RATE = 0.05
+
+
+@figure("recurrent-language-model")
+def language_model_perplexity():
+    from kerastoolkit.models import LanguageModel, Vocabulary, truncated_bptt_batches
+
+    keras.utils.set_random_seed(0)
+    vocab = Vocabulary.from_text(LM_TEXT)
+    x, y = truncated_bptt_batches(
+        vocab.encode(LM_TEXT * LM_REPEATS), batch_size=LM_BATCH, time_size=LM_TIME
+    )
+    histories = {}
+    for dropout in (0.0, 0.5):
+        lm = LanguageModel(vocab, embedding_dim=LM_SIZE, units=LM_SIZE, dropout=dropout)
+        lm.compile(optimizers.Adam(LM_LEARNING_RATE))
+        histories[f"dropout {dropout:g}"] = lm.fit(
+            x, y, batch_size=LM_BATCH, epochs=LM_EPOCHS, verbose=0
+        )
+    return plotting.plot_history(
+        histories, metric="perplexity", log_scale=True,
+        title=f"LSTM language model, {len(vocab)}-word vocabulary",
+    )
+
+
 # --- generated text -----------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[2]
