@@ -37,6 +37,7 @@ __all__ = [
     "plot_optimizer_paths",
     "plot_history",
     "plot_gradient_norms",
+    "plot_grids",
     "plot_correlation",
 ]
 
@@ -45,6 +46,9 @@ FIGURE_DPI = 100
 
 PANEL_SIZE = (4.0, 3.0)
 """Width and height, in inches, of one panel of a figure."""
+
+GRID_CELL_SIZE = 0.45
+"""Width and height, in inches, of one cell of a drawn grid of numbers."""
 
 
 def beale(x, y):
@@ -434,6 +438,50 @@ def _draw_grid(ax, values, title, shaded=None):
     ax.set_title(title, fontsize="medium")
 
 
+def plot_grids(grids: Mapping[str, object], shaded: Mapping[str, object] | None = None,
+               title: str | None = None):
+    r"""Draw 2-D arrays side by side as tables of numbers, one titled panel each.
+
+    The building block of the worked convolution and pooling examples: each
+    array is drawn cell by cell with its value written in, so a reader can
+    redo the arithmetic.
+
+    Args:
+        grids: a mapping from a panel title to a 2-D array.
+        shaded: a mapping from a panel title to a boolean mask of the cells
+            to shade (e.g. the zero padding), or `None`. Defaults to `None`.
+        title: the figure title, or `None`. Defaults to `None`.
+
+    Returns:
+        A `matplotlib.figure.Figure` with one panel per grid.
+
+    Examples:
+        >>> import numpy as np
+        >>> from kerastoolkit.plotting import plot_grids
+        >>> fig = plot_grids({"input": np.eye(2), "max": np.ones((1, 1))})
+        >>> [ax.get_title() for ax in fig.axes], [t.get_text() for t in fig.axes[1].texts]
+        (['input', 'max'], ['1'])
+    """
+    arrays = {name: np.asarray(a) for name, a in grids.items()}
+    for name, a in arrays.items():
+        if a.ndim != 2:
+            raise ValueError(f"Each grid must be 2-D. Received: {name!r} of shape {a.shape}")
+    shaded = shaded or {}
+    widths = [a.shape[1] for a in arrays.values()]
+    height = max(a.shape[0] for a in arrays.values())
+    fig = matplotlib.figure.Figure(
+        figsize=(GRID_CELL_SIZE * (sum(widths) + len(widths)),
+                 GRID_CELL_SIZE * (height + 2)),
+        dpi=FIGURE_DPI,
+    )
+    axes = fig.subplots(1, len(arrays), gridspec_kw={"width_ratios": widths}, squeeze=False)
+    for ax, (name, a) in zip(axes[0], arrays.items()):
+        _draw_grid(ax, a, name, shaded.get(name))
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
 def plot_correlation(image, kernel, output, padding: int = 0, title: str | None = None):
     r"""Draw a worked 2-D cross-correlation as three grids: input ⋆ kernel = output.
 
@@ -459,21 +507,12 @@ def plot_correlation(image, kernel, output, padding: int = 0, title: str | None 
         >>> [ax.get_title() for ax in fig.axes]
         ['input (padding 1)', 'kernel', 'output']
     """
-    image, kernel, output = (np.asarray(a) for a in (image, kernel, output))
     if padding < 0:
         raise ValueError(f"`padding` must be non-negative. Received: padding={padding}")
+    image = np.asarray(image)
     padded = np.pad(image, padding)
-    shaded = np.pad(np.zeros(image.shape, bool), padding, constant_values=True)
-    widths = [padded.shape[1], kernel.shape[1], output.shape[1]]
-    height = max(padded.shape[0], kernel.shape[0], output.shape[0])
-    cell = 0.45
-    fig = matplotlib.figure.Figure(
-        figsize=(cell * (sum(widths) + 3), cell * (height + 2)), dpi=FIGURE_DPI
+    border = np.pad(np.zeros(image.shape, bool), padding, constant_values=True)
+    name = f"input (padding {padding})" if padding else "input"
+    return plot_grids(
+        {name: padded, "kernel": kernel, "output": output}, shaded={name: border}, title=title
     )
-    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": widths})
-    _draw_grid(axes[0], padded, f"input (padding {padding})" if padding else "input", shaded)
-    _draw_grid(axes[1], kernel, "kernel")
-    _draw_grid(axes[2], output, "output")
-    if title:
-        fig.suptitle(title)
-    return fig

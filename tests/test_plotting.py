@@ -136,6 +136,7 @@ def test_plot_correlation_shows_the_padding_and_the_numbers():
                                            padding=-1), "padding=-1"),
         (lambda: plotting.plot_history({"run": {"loss": [1.0]}}, metric="accuracy"),
          "no metric 'accuracy'"),
+        (lambda: plotting.plot_grids({"cube": np.ones((2, 2, 2))}), "'cube' of shape"),
     ],
 )
 def test_bad_arguments_are_refused(call, match):
