@@ -12,17 +12,24 @@ The same hook fills in the generated table of the verification guide.
 
 from __future__ import annotations
 
+import importlib
 import io
 import logging
 import os
 import time
+from pathlib import Path
 
 from mkdocs.structure.files import File
 
 # Quiet TensorFlow's start-up chatter before anything imports it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import figure_library  # noqa: E402  (docs/hooks/figure_library.py; the hook dir is on sys.path)
+# docs/hooks/ is on sys.path while mkdocs loads this hook: import the registry
+# and every guide's figure module beside it (each registers its figures).
+import figure_library  # noqa: E402
+
+for _module in sorted(Path(__file__).parent.glob("figures_*.py")):
+    importlib.import_module(_module.stem)
 
 log = logging.getLogger("mkdocs.hooks.figures")
 
