@@ -419,6 +419,8 @@ class LanguageModel(keras.Model):
                 f"`tokens` must be word ids of shape (batch, time). "
                 f"Received: tokens of shape {tuple(tokens.shape)}"
             )
+        if not self.built:
+            self.build(tuple(tokens.shape))
         if states is not None and len(states) != self.num_layers:
             raise ValueError(
                 f"`states` must hold one [h, c] pair per LSTM ({self.num_layers}). "
@@ -465,6 +467,8 @@ class LanguageModel(keras.Model):
                 "Truncated BPTT needs `batch_size` = the number of streams, dividing the "
                 f"number of blocks. Received: batch_size={batch_size}, {len(x)} blocks"
             )
+        if not self.built:
+            self.build((batch_size, *x.shape[1:]))
         current = self._streams.states.get(mode)
         if current is not None and current[0].shape[0] == batch_size:
             self.reset_states(mode)
