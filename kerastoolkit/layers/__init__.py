@@ -8,6 +8,7 @@
 #     residual.py, embedding.py, reshaping.py) ---
 
 # --- recurrent layers (rnn.py, lstm.py) ---
+# isort: split
 from kerastoolkit.layers.lstm import LSTM as LSTM
 from kerastoolkit.layers.lstm import LSTMCell as LSTMCell
 from kerastoolkit.layers.rnn import RNN as RNN

@@ -3,6 +3,7 @@
 # --- convnet.py, regression.py, three_layer.py ---
 
 # --- language_model.py ---
+# isort: split
 from kerastoolkit.models.language_model import LanguageModel as LanguageModel
 from kerastoolkit.models.language_model import Perplexity as Perplexity
 from kerastoolkit.models.language_model import Vocabulary as Vocabulary
