@@ -462,6 +462,12 @@ class LanguageModel(keras.Model):
             v.assign(ops.zeros_like(v))
 
     def _open_streams(self, mode, x, batch_size):
+        if len(getattr(x, "shape", ())) != 2:
+            raise ValueError(
+                "Truncated BPTT takes the (blocks, time) word-id array of "
+                f"`truncated_bptt_batches`. Received: x={type(x).__name__} of shape "
+                f"{getattr(x, 'shape', None)}"
+            )
         if batch_size is None or len(x) % batch_size:
             raise ValueError(
                 "Truncated BPTT needs `batch_size` = the number of streams, dividing the "
@@ -482,7 +488,19 @@ class LanguageModel(keras.Model):
         else:
             self.test_function = None
 
-    def fit(self, x=None, y=None, batch_size=None, shuffle=False, callbacks=None, **kwargs):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=False,
+        **kwargs,
+    ):
         if shuffle:
             raise ValueError("Truncated BPTT reads the blocks in order. Received: shuffle=True")
         self._open_streams("train", x, batch_size)
@@ -490,7 +508,15 @@ class LanguageModel(keras.Model):
             on_epoch_begin=lambda epoch, logs: self.reset_states("train")
         )
         return super().fit(
-            x, y, batch_size=batch_size, shuffle=False, callbacks=[*(callbacks or []), reset],
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=[*(callbacks or []), reset],
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=False,
             **kwargs,
         )
 
