@@ -211,7 +211,9 @@ def _new_figure(ncols=1, nrows=1, width=None):
     return fig, axes
 
 
-def plot_activation(fn: Callable, name: str | None = None, x_range=(-5.0, 5.0), num=401):
+def plot_activation(
+    fn: Callable, name: str | None = None, x_range=(-5.0, 5.0), num=401, variable="x"
+):
     r"""Plot an activation function and its derivative side by side.
 
     The derivative is computed by automatic differentiation through `fn`
@@ -223,6 +225,8 @@ def plot_activation(fn: Callable, name: str | None = None, x_range=(-5.0, 5.0), 
         name: the title; `fn.__name__` when `None`. Defaults to `None`.
         x_range: the interval $[x_{min}, x_{max}]$ drawn. Defaults to `(-5.0, 5.0)`.
         num: the number of points. Defaults to `401`.
+        variable: the name of the argument in the titles and on the axis (e.g.
+            `"z"` for a loss drawn against a logit). Defaults to `"x"`.
 
     Returns:
         A `matplotlib.figure.Figure` with two panels, $f(x)$ and $f'(x)$.
@@ -240,14 +244,14 @@ def plot_activation(fn: Callable, name: str | None = None, x_range=(-5.0, 5.0), 
     dy = derivative(fn, x)
     fig, axes = _new_figure(ncols=2)
     for ax, values, title, color in (
-        (axes[0, 0], y, f"{name}(x)", "C0"),
-        (axes[0, 1], dy, f"{name}'(x)", "C1"),
+        (axes[0, 0], y, f"{name}({variable})", "C0"),
+        (axes[0, 1], dy, f"{name}'({variable})", "C1"),
     ):
         ax.axhline(0.0, color="0.8", linewidth=0.8)
         ax.axvline(0.0, color="0.8", linewidth=0.8)
         ax.plot(x, values, color=color)
         ax.set_title(title)
-        ax.set_xlabel("x")
+        ax.set_xlabel(variable)
     fig.tight_layout()
     return fig
 
