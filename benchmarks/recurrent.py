@@ -4,11 +4,11 @@ Two identical models, Embedding -> recurrent -> recurrent -> Dense(vocab) with
 sparse categorical cross-entropy and SGD, differ only in the recurrent layers:
 `kerastoolkit.layers.LSTM` / `SimpleRNN` vs `keras.layers.LSTM` / `SimpleRNN`
 (same weights). Each step is one `train_on_batch` on the same batch, the two
-models alternating. Both run Keras's compiled `tf.function` train step without
-XLA — what `jit_compile="auto"` picks on a CPU-only machine — and both loop
-over time with the TensorFlow backend's `while_loop`: Keras's LSTM hands the
-loop to cuDNN only on a GPU, so on a CPU it runs the same `keras.layers.RNN`
-loop as ours.
+models alternating. Both loop over time with the TensorFlow backend's
+`while_loop`: Keras's LSTM hands the loop to cuDNN only on a GPU, so on a CPU
+it runs the same `keras.layers.RNN` loop as ours. Both run Keras's compiled
+`tf.function` train step without XLA — what `jit_compile="auto"` picks on a
+CPU-only machine — and, in a second pair of rows, both with XLA.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ PAIRS = {
 }
 
 
-def _model(recurrent, vocab, units, length, batch):
+def _model(recurrent, vocab, units, length, batch, jit_compile):
     model = keras.Sequential(
         [
             keras.Input((length,), batch_size=batch, dtype="int32"),
@@ -45,7 +45,7 @@ def _model(recurrent, vocab, units, length, batch):
     model.compile(
         optimizer=keras.optimizers.SGD(0.1),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        jit_compile=False,
+        jit_compile=jit_compile,
     )
     return model
 
@@ -64,18 +64,22 @@ def run(quick: bool = False) -> list[Row]:
     x = rng.integers(0, vocab, size=(batch, length)).astype("int32")
     y = rng.integers(0, vocab, size=(batch, length)).astype("int32")
     rows = []
-    for name, (ours_cls, keras_cls) in PAIRS.items():
-        theirs = _model(keras_cls, vocab, units, length, batch)
-        ours = _model(ours_cls, vocab, units, length, batch)
-        ours.set_weights(theirs.get_weights())
-        ours_ms, keras_ms = interleaved_median_ms(
-            _stepper(ours, x, y),
-            _stepper(theirs, x, y),
-            repeats=3 if quick else 30,
-            warmup=1 if quick else 5,
-        )
-        label = f"{name} x2 train step (B={batch}, T={length}, H={units}, V={vocab})"
-        rows.append(Row(label, ours_ms, keras_ms, TARGET))
+    for jit_compile in (False,) if quick else (False, True):
+        for name, (ours_cls, keras_cls) in PAIRS.items():
+            theirs = _model(keras_cls, vocab, units, length, batch, jit_compile)
+            ours = _model(ours_cls, vocab, units, length, batch, jit_compile)
+            ours.set_weights(theirs.get_weights())
+            ours_ms, keras_ms = interleaved_median_ms(
+                _stepper(ours, x, y),
+                _stepper(theirs, x, y),
+                repeats=3 if quick else 30,
+                warmup=1 if quick else 5,
+            )
+            label = (
+                f"{name} x2 train step{', XLA' if jit_compile else ''} "
+                f"(B={batch}, T={length}, H={units}, V={vocab})"
+            )
+            rows.append(Row(label, ours_ms, keras_ms, TARGET))
     return rows
 
 
