@@ -64,7 +64,8 @@ def test_initial_weights_have_keras_layout():
     assert [w.shape for w in ours.weights] == [w.shape for w in theirs.weights]
     np.testing.assert_array_equal(ours.bias.numpy(), theirs.bias.numpy())
     np.testing.assert_array_equal(ours.bias.numpy(), [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
-    assert layers.LSTMCell(3).get_initial_state(2)[1].shape == (2, 3)
+    assert (ours.state_size, ours.output_size) == (theirs.state_size, theirs.output_size)
+    np.testing.assert_array_equal(ours.get_initial_state(2)[1], np.zeros((2, 3)))
 
 
 def test_hand_computed_gates():

@@ -104,6 +104,9 @@ def test_simple_rnn_options_match_keras(activation):
 
 
 def test_our_cell_inside_keras_rnn_matches_keras_cell():
+    ours, theirs = layers.SimpleRNNCell(5), keras.layers.SimpleRNNCell(5)
+    assert (ours.state_size, ours.output_size) == (theirs.state_size, theirs.output_size)
+    np.testing.assert_array_equal(ours.get_initial_state(2)[0], np.zeros((2, 5)))
     x = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
     assert_layers_match(
         keras.layers.RNN(layers.SimpleRNNCell(5), return_sequences=True),
