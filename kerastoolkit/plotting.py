@@ -24,7 +24,6 @@ from collections.abc import Callable, Mapping, Sequence
 import keras
 import matplotlib.figure
 import matplotlib.patches
-import matplotlib.ticker
 import numpy as np
 from keras import ops
 
@@ -370,8 +369,6 @@ def plot_history(
     ax.set_ylabel(metric)
     if log_scale:
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
-        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     if title:
         ax.set_title(title)
     ax.legend(fontsize="small")
