@@ -13,6 +13,7 @@ from keras import ops
 
 from kerastoolkit.layers import LSTM
 from kerastoolkit.layers.rnn import _check_rate
+from kerastoolkit.losses import sparse_categorical_crossentropy
 
 __all__ = [
     "LanguageModel",
@@ -245,7 +246,7 @@ class Perplexity(keras.metrics.Mean):
         self.from_logits = from_logits
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        ce = keras.losses.sparse_categorical_crossentropy(
+        ce = sparse_categorical_crossentropy(
             y_true, y_pred, from_logits=self.from_logits
         )
         super().update_state(ce, sample_weight=sample_weight)
@@ -532,7 +533,7 @@ class LanguageModel(keras.Model):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         carried = self._streams.states[mode]
         scores, final = self.forward(x, self._stream_states(mode), training=training)
-        ce = ops.mean(keras.losses.sparse_categorical_crossentropy(y, scores, from_logits=True))
+        ce = ops.mean(sparse_categorical_crossentropy(y, scores, from_logits=True))
         loss = ce + ops.sum(self.losses) if self.losses else ce
         for v, s in zip(carried, [s for pair in final for s in pair]):
             v.assign(s)
