@@ -82,8 +82,8 @@ def _forward_backward(fn, inputs, upstream, jit):
         with tf.GradientTape() as tape:
             tape.watch(args[-1])
             y = fn(*args)
-            total = tf.reduce_sum(y * upstream[..., : y.shape[-1]]) if y.shape else y
-        return tape.gradient(total, args[-1])
+            total = tf.reduce_sum(y * upstream[..., : y.shape[-1]]) if len(y.shape) else y
+        return tape.gradient(total, args[-1], unconnected_gradients=tf.UnconnectedGradients.ZERO)
 
     return lambda: run(*inputs).numpy()
 

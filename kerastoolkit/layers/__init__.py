@@ -3,6 +3,17 @@
 # Each section is owned by the module named in it; keep them apart.
 
 # --- activation layers (activation.py, glu.py) ---
+from kerastoolkit.layers.activation import ELU as ELU
+from kerastoolkit.layers.activation import Identity as Identity
+from kerastoolkit.layers.activation import LeakyReLU as LeakyReLU
+from kerastoolkit.layers.activation import ReLU as ReLU
+from kerastoolkit.layers.activation import Sigmoid as Sigmoid
+from kerastoolkit.layers.activation import Softmax as Softmax
+from kerastoolkit.layers.activation import Step as Step
+from kerastoolkit.layers.activation import Tanh as Tanh
+from kerastoolkit.layers.glu import GLU as GLU
+
+# isort: split
 
 # --- core layers (dense.py, conv.py, pooling.py, dropout.py, normalization.py,
 #     residual.py, embedding.py, reshaping.py) ---
