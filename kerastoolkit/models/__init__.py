@@ -1,6 +1,9 @@
 """Models from the course: the hand-written CNN, regression models, the language model."""
 
 # --- convnet.py, regression.py, three_layer.py ---
+from kerastoolkit.models.convnet import ConvolutionNetwork as ConvolutionNetwork
+from kerastoolkit.models.regression import LinearRegression as LinearRegression
+from kerastoolkit.models.regression import LogisticRegression as LogisticRegression
 
 # --- language_model.py ---
 # isort: split

@@ -1,0 +1,308 @@
+"""The course's CNN written by hand, trained by a tape or by a hand-derived backward pass."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+#: The side of the square convolution kernels (the course's 3×3).
+KERNEL_SIZE = 3
+#: The side (and stride) of the max-pooling windows (the course's 2×2).
+POOL_SIZE = 2
+#: The ways `train_step` can compute the gradients.
+BACKWARDS = ("tape", "manual")
+#: The compiled losses the hand-derived backward pass differentiates.
+_MANUAL_LOSSES = ("CategoricalCrossentropy", "SparseCategoricalCrossentropy")
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return value
+
+
+@keras.saving.register_keras_serializable(package="kerastoolkit")
+class ConvolutionNetwork(keras.Model):
+    r"""The course's CNN with its own weights, low-level ops and a written-out `train_step`.
+
+    One 3×3 convolution finds `n_kernels` local patterns, ReLU keeps the
+    positive evidence, 2×2 max pooling halves the resolution, and two dense
+    layers turn the pooled feature maps into class scores (logits). Nothing
+    is hidden in Keras layers: the weights are six variables, `call` is seven
+    TensorFlow ops, and `train_step` computes the gradients either with
+    `tf.GradientTape` (`backward="tape"`) or with the backward pass derived by
+    hand (`backward="manual"`), which the tests prove equal.
+
+    Let $x$ be a batch of $B$ images $H \times W \times C$, $K$ the conv
+    kernel ($3 \times 3 \times C \times F$, $F$ = `n_kernels`) with bias
+    $b_c$, $W_1, b_1$ the hidden layer ($U$ = `units`), $W_2, b_2$ the output
+    layer ($N$ = `n_classes`), $Y$ the one-hot targets, $s$ the sample weights
+    (1 when not given), $\star$ cross-correlation with stride 1 and "same"
+    zero padding:
+
+    $$\begin{aligned}
+    c &= x \star K + b_c, \qquad r = \max(c, 0), \qquad
+      p_{h,w} = \max_{(i,j) \in \text{window}(h,w)} r_{i,j} \\
+    f &= \operatorname{flatten}(p), \qquad z_1 = f W_1 + b_1, \qquad a_1 = \max(z_1, 0),
+      \qquad z_2 = a_1 W_2 + b_2 \\
+    J &= -\frac{1}{B} \sum_{n} s_n \sum_k Y_{nk} \log \operatorname{softmax}(z_2)_{nk}
+    \end{aligned}$$
+
+    The hand-derived backward pass, read bottom to top:
+
+    $$\begin{aligned}
+    \delta_2 &= s \odot (\operatorname{softmax}(z_2) - Y) / B, \qquad
+      \frac{\partial J}{\partial W_2} = a_1^\top \delta_2, \qquad
+      \frac{\partial J}{\partial b_2} = \textstyle\sum_n \delta_2 \\
+    \delta_1 &= (\delta_2 W_2^\top) \odot [z_1 > 0], \qquad
+      \frac{\partial J}{\partial W_1} = f^\top \delta_1, \qquad
+      \frac{\partial J}{\partial b_1} = \textstyle\sum_n \delta_1 \\
+    \delta_r &= \operatorname{route}(\operatorname{unflatten}(\delta_1 W_1^\top)), \qquad
+      \delta_c = \delta_r \odot [c > 0] \\
+    \frac{\partial J}{\partial K} &= \operatorname{im2col}(x)^\top \delta_c, \qquad
+      \frac{\partial J}{\partial b_c} = \textstyle\sum_{n,h,w} \delta_c
+    \end{aligned}$$
+
+    where $\operatorname{route}$ sends each pooled gradient to the position of
+    its window's (first) maximum and zero elsewhere, and $\operatorname{im2col}(x)$
+    holds one row per output pixel with the $3 \cdot 3 \cdot C$ inputs under
+    the kernel, so the convolution is the matrix product
+    $\operatorname{im2col}(x) K$ and its kernel gradient the transposed
+    product. (The input $x$ needs no gradient, so the col2im step that would
+    fold $\delta_c K^\top$ back onto the image is not needed.)
+
+    It matches `keras.Sequential([Conv2D(F, 3, padding="same", activation="relu"),
+    MaxPooling2D(2), Flatten(), Dense(U, activation="relu"), Dense(N)])` with the
+    same weights (Glorot-uniform kernels, zero biases, Keras's weight layout),
+    outputting logits rather than probabilities. `compile` as usual; with
+    `loss=None` the loss is $J$. `backward="manual"` differentiates only $J$,
+    so it accepts `loss=None`, `CategoricalCrossentropy(from_logits=True)` or
+    `SparseCategoricalCrossentropy(from_logits=True)` (mean reduction, no
+    label smoothing). Labels may be one-hot rows or integer classes. Training
+    needs the TensorFlow backend.
+
+    Args:
+        n_kernels: $F$, the number of 3×3 convolution kernels. Defaults to `10`.
+        units: $U$, the size of the hidden dense layer. Defaults to `100`.
+        n_classes: $N$, the number of classes (logits). Defaults to `10`.
+        backward: `"tape"` (`tf.GradientTape`) or `"manual"` (the hand-derived
+            pass above). Defaults to `"tape"`.
+
+    Examples:
+        >>> import keras, numpy as np
+        >>> from kerastoolkit.models import ConvolutionNetwork
+        >>> x = np.random.default_rng(0).uniform(size=(8, 6, 6, 1)).astype("float32")
+        >>> y = np.arange(8) % 2
+        >>> model = ConvolutionNetwork(n_kernels=2, units=4, n_classes=2, backward="manual")
+        >>> model.compile(keras.optimizers.SGD(0.1), metrics=["accuracy"])
+        >>> history = model.fit(x, y, epochs=2, verbose=0)
+        >>> model.predict(x, verbose=0).shape, [tuple(w.shape) for w in model.trainable_weights]
+        ((8, 2), [(3, 3, 1, 2), (2,), (18, 4), (4,), (4, 2), (2,)])
+
+    References:
+        - Park Hae-sun, 2019. Do it! 정직하게 코딩하며 배우는 딥러닝 입문, chapter 8.
+        - Goodfellow, Bengio & Courville, 2016. Deep Learning, section 9.5.
+        - Chellapilla, Puri & Simard, 2006. High performance convolutional
+          neural networks for document processing (im2col).
+    """
+
+    def __init__(self, n_kernels=10, units=100, n_classes=10, backward="tape", **kwargs):
+        super().__init__(**kwargs)
+        self.n_kernels = _check_positive_int("n_kernels", n_kernels)
+        self.units = _check_positive_int("units", units)
+        self.n_classes = _check_positive_int("n_classes", n_classes)
+        if backward not in BACKWARDS:
+            raise ValueError(
+                f"`backward` must be one of {BACKWARDS}. Received: backward={backward!r}"
+            )
+        self.backward = backward
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 4 or any(d is None for d in input_shape[1:]):
+            raise self._bad_input(
+                "ConvolutionNetwork expects images of shape (batch, height, width, channels) "
+                f"with known height, width and channels. Received: input_shape={input_shape}"
+            )
+        _, h, w, c = input_shape
+        if h < POOL_SIZE or w < POOL_SIZE:
+            raise self._bad_input(
+                f"Images must be at least {POOL_SIZE}x{POOL_SIZE} for the pooling. "
+                f"Received: input_shape={input_shape}"
+            )
+        self.image_shape = (h, w, c)
+        f_dim = (h // POOL_SIZE) * (w // POOL_SIZE) * self.n_kernels
+        glorot = keras.initializers.GlorotUniform()
+        self.conv_w = self.add_weight(
+            shape=(KERNEL_SIZE, KERNEL_SIZE, c, self.n_kernels), initializer=glorot, name="conv_w"
+        )
+        self.conv_b = self.add_weight(shape=(self.n_kernels,), initializer="zeros", name="conv_b")
+        self.w1 = self.add_weight(shape=(f_dim, self.units), initializer=glorot, name="w1")
+        self.b1 = self.add_weight(shape=(self.units,), initializer="zeros", name="b1")
+        self.w2 = self.add_weight(shape=(self.units, self.n_classes), initializer=glorot, name="w2")
+        self.b2 = self.add_weight(shape=(self.n_classes,), initializer="zeros", name="b2")
+
+    def _bad_input(self, message):
+        """The error for bad inputs or targets met inside `fit`/`evaluate`/`predict`.
+
+        The failed trace would leave Keras's compiled step function half-made
+        (the next call could not create the weights); dropping it lets the
+        next call, with good data, start afresh.
+        """
+        self.train_function = self.test_function = self.predict_function = None
+        return ValueError(message)
+
+    @property
+    def _params(self):
+        return [self.conv_w, self.conv_b, self.w1, self.b1, self.w2, self.b2]
+
+    def _forward(self, x):
+        """The forward pass; returns every intermediate the backward pass unpacks."""
+        x = tf.convert_to_tensor(x)
+        if tuple(x.shape[1:]) != tuple(self.image_shape):
+            raise self._bad_input(
+                f"ConvolutionNetwork was built for images of shape {self.image_shape}. "
+                f"Received: inputs of shape {tuple(x.shape)}"
+            )
+        x = tf.cast(x, self.compute_dtype)
+        K, b_c, W1, b1, W2, b2 = (tf.cast(v, self.compute_dtype) for v in self._params)
+        c = tf.nn.conv2d(x, K, strides=1, padding="SAME") + b_c
+        r = tf.nn.relu(c)
+        p = tf.nn.max_pool2d(r, ksize=POOL_SIZE, strides=POOL_SIZE, padding="VALID")
+        f = tf.reshape(p, [-1, W1.shape[0]])
+        z1 = tf.matmul(f, W1) + b1
+        a1 = tf.nn.relu(z1)
+        z2 = tf.matmul(a1, W2) + b2
+        return x, c, r, p, f, z1, a1, z2
+
+    def call(self, x):
+        return self._forward(x)[-1]
+
+    def _one_hot(self, y):
+        """Targets as one-hot rows $Y$; integer classes (shape (B,) or (B, 1)) are encoded."""
+        y = tf.convert_to_tensor(y)
+        if y.shape.rank == 1 or (y.shape.rank == 2 and y.shape[-1] == 1 and self.n_classes > 1):
+            return tf.one_hot(tf.reshape(tf.cast(y, "int32"), [-1]), self.n_classes)
+        if y.shape.rank != 2 or y.shape[-1] != self.n_classes:
+            raise self._bad_input(
+                f"Targets must be integer classes of shape (batch,) or one-hot rows of shape "
+                f"(batch, {self.n_classes}). Received: targets of shape {tuple(y.shape)}"
+            )
+        return tf.cast(y, "float32")
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if self.loss is not None:
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        ce = tf.nn.softmax_cross_entropy_with_logits(self._one_hot(y), tf.cast(y_pred, "float32"))
+        if sample_weight is not None:
+            ce = ce * tf.reshape(tf.cast(sample_weight, "float32"), [-1])
+        loss = tf.reduce_mean(ce)
+        return loss + tf.add_n(self.losses) if self.losses else loss
+
+    def compile(self, optimizer="rmsprop", loss=None, **kwargs):
+        if self.backward == "manual":
+            self._check_manual_loss(loss)
+        super().compile(optimizer=optimizer, loss=loss, **kwargs)
+
+    def compile_from_config(self, config):
+        # Keras skips compiling on load when `compile` is overridden; do it here.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def _check_manual_loss(self, loss):
+        if loss is None:
+            return
+        config = loss.get_config() if isinstance(loss, keras.losses.Loss) else {}
+        if not (
+            type(loss).__name__ in _MANUAL_LOSSES
+            and config.get("from_logits") is True
+            and not config.get("label_smoothing")
+            and config.get("axis", -1) == -1
+            and config.get("ignore_class") is None
+            and config.get("reduction") == "sum_over_batch_size"
+        ):
+            raise ValueError(
+                "backward='manual' differentiates softmax cross-entropy from logits only: "
+                "compile with loss=None, keras.losses.CategoricalCrossentropy(from_logits=True) "
+                "or keras.losses.SparseCategoricalCrossentropy(from_logits=True), or use "
+                f"backward='tape' for any other loss. Received: loss={loss!r}"
+            )
+
+    def _route_to_argmax(self, d_p, r):
+        """Send each pooled gradient to its window's first maximum in `r`; zero elsewhere."""
+        P = POOL_SIZE
+        h, w, F = r.shape[1], r.shape[2], r.shape[3]
+        hp, wp = h // P, w // P
+        windows = tf.reshape(r[:, : hp * P, : wp * P, :], [-1, hp, P, wp, P, F])
+        windows = tf.reshape(tf.transpose(windows, [0, 1, 3, 5, 2, 4]), [-1, hp, wp, F, P * P])
+        first_max = tf.one_hot(tf.argmax(windows, axis=-1), P * P, dtype=d_p.dtype)
+        d = tf.reshape(first_max * d_p[..., None], [-1, hp, wp, F, P, P])
+        d = tf.reshape(tf.transpose(d, [0, 1, 4, 2, 5, 3]), [-1, hp * P, wp * P, F])
+        return tf.pad(d, [[0, 0], [0, h - hp * P], [0, w - wp * P], [0, 0]])
+
+    def _backward(self, y, sample_weight, cache, seed_scale):
+        """The hand-derived gradients from the forward `cache`, in `_params` order."""
+        x, c, r, p, f, z1, a1, z2 = cache
+        dtype = z2.dtype
+        _, W1, _, W2 = (tf.cast(v, dtype) for v in self._params[1:5])
+        s = 1.0 if sample_weight is None else tf.reshape(tf.cast(sample_weight, "float32"), [-1, 1])
+        B = tf.cast(tf.shape(z2)[0], "float32")
+        d2 = seed_scale(s * (tf.nn.softmax(tf.cast(z2, "float32")) - self._one_hot(y)) / B)
+        d2 = tf.cast(d2, dtype)
+        dW2 = tf.matmul(a1, d2, transpose_a=True)
+        db2 = tf.reduce_sum(d2, axis=0)
+        d1 = tf.matmul(d2, W2, transpose_b=True) * tf.cast(z1 > 0, dtype)
+        dW1 = tf.matmul(f, d1, transpose_a=True)
+        db1 = tf.reduce_sum(d1, axis=0)
+        d_r = self._route_to_argmax(tf.reshape(tf.matmul(d1, W1, transpose_b=True), tf.shape(p)), r)
+        d_c = d_r * tf.cast(c > 0, dtype)
+        cols = tf.image.extract_patches(
+            x, sizes=[1, KERNEL_SIZE, KERNEL_SIZE, 1], strides=[1, 1, 1, 1],
+            rates=[1, 1, 1, 1], padding="SAME",
+        )
+        cols = tf.reshape(cols, [-1, cols.shape[-1]])
+        dK = tf.reshape(
+            tf.matmul(cols, tf.reshape(d_c, [-1, self.n_kernels]), transpose_a=True),
+            self.conv_w.shape,
+        )
+        db_c = tf.reduce_sum(d_c, axis=[0, 1, 2])
+        grads = [dK, db_c, dW1, db1, dW2, db2]
+        return [tf.cast(g, v.dtype) for g, v in zip(grads, self._params)]
+
+    def manual_gradients(self, x, y, sample_weight=None):
+        r"""The hand-derived gradients of $J$ on one batch, in `trainable_weights` order."""
+        x = tf.convert_to_tensor(x)
+        if not self.built:
+            self.build(tuple(x.shape))
+        return self._backward(y, sample_weight, self._forward(x), lambda d: d)
+
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if self.backward == "tape":
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+                scaled = self.optimizer.scale_loss(loss)
+            grads = tape.gradient(scaled, self._params)
+        else:
+            if not self.built:
+                self.build(tuple(x.shape))
+            cache = self._forward(x)
+            y_pred = cache[-1]
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+            grads = self._backward(y, sample_weight, cache, self.optimizer.scale_loss)
+        self.optimizer.apply_gradients(zip(grads, self._params))
+        for m in self.metrics:
+            if m.name == "loss":
+                m.update_state(loss, sample_weight=tf.shape(x)[0])
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def get_config(self):
+        config = {
+            "n_kernels": self.n_kernels,
+            "units": self.units,
+            "n_classes": self.n_classes,
+            "backward": self.backward,
+        }
+        return {**super().get_config(), **config}
