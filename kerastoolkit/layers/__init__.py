@@ -17,6 +17,15 @@ from kerastoolkit.layers.glu import GLU as GLU
 
 # --- core layers (dense.py, conv.py, pooling.py, dropout.py, normalization.py,
 #     residual.py, embedding.py, reshaping.py) ---
+from kerastoolkit.layers.conv import Conv2D as Conv2D
+from kerastoolkit.layers.dense import Dense as Dense
+from kerastoolkit.layers.dropout import Dropout as Dropout
+from kerastoolkit.layers.embedding import Embedding as Embedding
+from kerastoolkit.layers.normalization import BatchNormalization as BatchNormalization
+from kerastoolkit.layers.pooling import AveragePooling2D as AveragePooling2D
+from kerastoolkit.layers.pooling import MaxPooling2D as MaxPooling2D
+from kerastoolkit.layers.reshaping import Flatten as Flatten
+from kerastoolkit.layers.residual import Residual as Residual
 
 # --- recurrent layers (rnn.py, lstm.py) ---
 # isort: split

@@ -1,0 +1,112 @@
+"""Training-step time of CNNs and an MLP built from kerastoolkit's layers vs Keras's.
+
+Each pair of models has the same architecture and the same weights; one is
+made of `kerastoolkit.layers`, the other of `keras.layers`. A step is one
+`train_on_batch` (forward, backward, Adam update) on the same batch, the two
+models alternating. Two compilation modes are timed:
+
+* `jit_compile="auto"`, the Keras default, which on a CPU-only machine (like
+  this one) resolves to no XLA — the targets apply here;
+* `jit_compile=True` (XLA), for information.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from benchmarks.harness import Row, format_table, interleaved_median_ms
+from kerastoolkit import layers
+
+# The issue's targets: ours at most this many times Keras's step time.
+TARGETS = {"course CNN": 1.5, "deeper CNN": 2.0, "MLP 784-512-10": 1.1}
+
+# The issue's shapes: batch of 128 28x28 grey images, 10 classes.
+BATCH, SIDE, CLASSES = 128, 28, 10
+QUICK_BATCH = 8
+
+MODES = {"default (auto = no XLA on CPU)": "auto", "XLA (jit_compile=True)": True}
+
+
+def course_cnn(L):
+    """Conv2D(10, 3x3, same, relu) -> MaxPooling2D(2) -> Flatten -> Dense(100) -> Dense(10)."""
+    return [
+        keras.Input((SIDE, SIDE, 1)),
+        L.Conv2D(10, 3, padding="same", activation="relu"),
+        L.MaxPooling2D(2),
+        L.Flatten(),
+        L.Dense(100, activation="relu"),
+        L.Dense(CLASSES, activation="softmax"),
+    ]
+
+
+def deeper_cnn(L):
+    """Conv 32 -> Pool -> Conv 64 -> Pool -> Conv 64 -> Flatten -> Dense 64 -> Dense 10."""
+    return [
+        keras.Input((SIDE, SIDE, 1)),
+        L.Conv2D(32, 3, activation="relu"),
+        L.MaxPooling2D(2),
+        L.Conv2D(64, 3, activation="relu"),
+        L.MaxPooling2D(2),
+        L.Conv2D(64, 3, activation="relu"),
+        L.Flatten(),
+        L.Dense(64, activation="relu"),
+        L.Dense(CLASSES, activation="softmax"),
+    ]
+
+
+def mlp(L):
+    """Dense(512, relu) -> Dense(10, softmax) on flattened 28x28 images."""
+    return [
+        keras.Input((SIDE * SIDE,)),
+        L.Dense(512, activation="relu"),
+        L.Dense(CLASSES, activation="softmax"),
+    ]
+
+
+ARCHITECTURES = {"course CNN": course_cnn, "deeper CNN": deeper_cnn, "MLP 784-512-10": mlp}
+
+
+def _model(architecture, L, jit_compile):
+    model = keras.Sequential(architecture(L))
+    model.compile(
+        optimizer=keras.optimizers.Adam(),
+        loss="sparse_categorical_crossentropy",
+        jit_compile=jit_compile,
+    )
+    return model
+
+
+def _stepper(model, x, y):
+    def step():
+        return model.train_on_batch(x, y)
+
+    return step
+
+
+def run(quick: bool = False) -> list[Row]:
+    batch = QUICK_BATCH if quick else BATCH
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, CLASSES, size=(batch,)).astype("int32")
+    images = rng.uniform(0, 1, size=(batch, SIDE, SIDE, 1)).astype("float32")
+    rows = []
+    modes = dict(list(MODES.items())[:1]) if quick else MODES
+    for mode, jit_compile in modes.items():
+        for name, architecture in ARCHITECTURES.items():
+            x = images.reshape(batch, -1) if name.startswith("MLP") else images
+            theirs = _model(architecture, keras.layers, jit_compile)
+            ours = _model(architecture, layers, jit_compile)
+            ours.set_weights(theirs.get_weights())
+            ours_ms, keras_ms = interleaved_median_ms(
+                _stepper(ours, x, y),
+                _stepper(theirs, x, y),
+                repeats=3 if quick else 40,
+                warmup=1 if quick else 5,
+            )
+            label = f"{name} train step, B={batch}, {mode}"
+            rows.append(Row(label, ours_ms, keras_ms, TARGETS[name]))
+    return rows
+
+
+if __name__ == "__main__":
+    print(format_table(run(), "Layers: training step (forward + backward + Adam), ours vs Keras"))

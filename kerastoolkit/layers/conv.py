@@ -1,0 +1,294 @@
+"""The 2-D convolution layer, computed as im2col (patches · flattened kernel)."""
+
+import math
+
+import keras
+from keras import ops
+
+__all__ = ["Conv2D"]
+
+PADDINGS = ("valid", "same", "full")
+
+
+def pair(name, value):
+    """Standardize an int or a pair of ints into a tuple of two positive ints."""
+    values = (value, value) if isinstance(value, int) else tuple(value)
+    if len(values) != 2 or any(
+        isinstance(v, bool) or not isinstance(v, int) or v <= 0 for v in values
+    ):
+        raise ValueError(
+            f"`{name}` must be a positive integer or a pair of positive integers. "
+            f"Received: {name}={value!r}"
+        )
+    return values
+
+
+def check_padding(padding, allowed=PADDINGS):
+    """Lower-case `padding` and refuse values outside `allowed`."""
+    p = padding.lower() if isinstance(padding, str) else padding
+    if p not in allowed:
+        raise ValueError(f"`padding` must be one of {allowed}. Received: padding={padding!r}")
+    return p
+
+
+def check_data_format(data_format):
+    """Only channels-last layouts are computed here."""
+    data_format = keras.config.image_data_format() if data_format is None else data_format
+    if data_format != "channels_last":
+        raise ValueError(
+            "Only the channels-last layout (batch, height, width, channels) is supported. "
+            f"Received: data_format={data_format!r}"
+        )
+    return data_format
+
+
+def window_geometry(n, f, s, padding, layer, axis):
+    r"""Output size and (before, after) zero padding of one spatial axis.
+
+    For an axis of `n` pixels, a window spanning `f` pixels (the dilated kernel
+    or the pool) and stride `s`, the output has $o = (n - f + P)/s + 1$
+    entries (rounded down), with $P$ the total padding: $0$ for `"valid"`,
+    $2(f - 1)$ for `"full"`, and for `"same"` the least padding giving
+    $o = \lceil n/s \rceil$, its odd pixel at the end (bottom / right), as
+    Keras and TensorFlow place it.
+    """
+    if n is None:
+        raise ValueError(
+            f"{layer} needs known spatial dimensions. Received: size None on axis {axis}"
+        )
+    if padding == "valid":
+        if n < f:
+            raise ValueError(
+                f"{layer}: the window ({f} pixels on axis {axis}, dilation included) is "
+                f"larger than the input ({n} pixels) with padding='valid'. Use a smaller "
+                "kernel / pool or padding='same'."
+            )
+        before = after = 0
+    elif padding == "full":
+        before = after = f - 1
+    else:
+        total = max((math.ceil(n / s) - 1) * s + f - n, 0)
+        before, after = total // 2, total - total // 2
+    return (n - f + before + after) // s + 1, (before, after)
+
+
+def check_rank_4(layer, input_shape):
+    if len(input_shape) != 4:
+        raise ValueError(
+            f"{layer} needs inputs of rank 4 (batch, height, width, channels). "
+            f"Received: input_shape={tuple(input_shape)}"
+        )
+
+
+def strided_window(x, i, j, out_shape, strides):
+    """The pixels that kernel offset (i, j) meets at every output position.
+
+    `x[:, i + s_h·r, j + s_w·c, :]` for every output row `r` and column `c`:
+    one slice of the (padded) input, shaped (batch, o_h, o_w, channels). A
+    unit-stride window is a plain `ops.slice`, whose gradient is a cheap pad;
+    other strides take every s-th pixel.
+    """
+    (o_h, o_w), (s_h, s_w) = out_shape, strides
+    if strides == (1, 1):
+        return ops.slice(x, (0, i, j, 0), (ops.shape(x)[0], o_h, o_w, x.shape[-1]))
+    return x[:, i : i + (o_h - 1) * s_h + 1 : s_h, j : j + (o_w - 1) * s_w + 1 : s_w, :]
+
+
+@keras.saving.register_keras_serializable(package="kerastoolkit")
+class Conv2D(keras.layers.Layer):
+    r"""2-D convolution layer (a cross-correlation), channels last, computed as im2col.
+
+    A small kernel slides over the image; at each position it takes the dot
+    product of the patch under it with its weights, one output channel per
+    filter. As in every deep-learning library the kernel is not flipped (a
+    cross-correlation). Following the course, all patches are unrolled into
+    the rows of one matrix ("im2col") and multiplied by the flattened kernel.
+    The patch matrix is built from $k_h k_w$ strided slices of the padded
+    input, one per kernel offset, laid side by side along the channels: each
+    slice is what that kernel offset sees at every output position. Its
+    gradient is a slice of the incoming gradient, which keeps the backward
+    pass cheap.
+
+    Let $X$ be the zero-padded input (batch × height × width × $C$), $K$ be
+    `kernel` ($k_h$ × $k_w$ × $C$ × $F$ with $(k_h, k_w)$ = `kernel_size`,
+    $F$ = `filters`), $b$ be `bias`, $(s_h, s_w)$ = `strides`,
+    $(d_h, d_w)$ = `dilation_rate`, $\phi$ = `activation`:
+
+    $$\begin{aligned}
+    P_{n,r,c} &= \big[X_{n,\, s_h r + d_h i,\, s_w c + d_w j,\, :}\big]_{i < k_h,\ j < k_w}
+      && \text{(the patch, flattened to } k_h k_w C\text{)} \\
+    Y_{n,r,c,:} &= \phi\big(P_{n,r,c}\, \operatorname{vec}(K) + b\big)
+      && \operatorname{vec}(K) \in \mathbb{R}^{k_h k_w C \times F} \\
+    o &= \left\lfloor \frac{N - F_d + P}{S} \right\rfloor + 1
+      && \text{per axis, } F_d = (k - 1) d + 1
+    \end{aligned}$$
+
+    with the total padding $P$ of an axis of $N$ pixels: $0$ for `"valid"`,
+    $2(F_d - 1)$ for `"full"`, and for `"same"` the least giving
+    $o = \lceil N/S \rceil$, the odd pixel at the bottom / right.
+
+    It matches `keras.layers.Conv2D` (same arguments, defaults and weights
+    `kernel`, `bias`) for the channels-last layout and `groups=1`; it adds
+    `padding="full"`, and it accepts strides together with dilation (Keras
+    refuses the combination).
+
+    Args:
+        filters: $F$, the number of output channels, a positive integer.
+        kernel_size: $(k_h, k_w)$, an int or a pair.
+        strides: $(s_h, s_w)$, an int or a pair. Defaults to `(1, 1)`.
+        padding: `"valid"`, `"same"` or `"full"`. Defaults to `"valid"`.
+        data_format: only `"channels_last"` (or `None`, the Keras setting,
+            which must be channels last). Defaults to `None`.
+        dilation_rate: $(d_h, d_w)$, the spacing between kernel taps.
+            Defaults to `(1, 1)`.
+        groups: only `1`. Defaults to `1`.
+        activation: $\phi$. Defaults to `None`.
+        use_bias: whether to add $b$. Defaults to `True`.
+        kernel_initializer: initializer of $K$. Defaults to `"glorot_uniform"`.
+        bias_initializer: initializer of $b$. Defaults to `"zeros"`.
+        kernel_regularizer: regularizer of $K$. Defaults to `None`.
+        bias_regularizer: regularizer of $b$. Defaults to `None`.
+        activity_regularizer: regularizer of $Y$. Defaults to `None`.
+        kernel_constraint: constraint on $K$. Defaults to `None`.
+        bias_constraint: constraint on $b$. Defaults to `None`.
+
+    Examples:
+        The course's 4×4 image with a 2×2 kernel, stride 2:
+
+        >>> import keras, numpy as np
+        >>> from kerastoolkit.layers import Conv2D
+        >>> image = np.array([[0, 1, 7, 5], [5, 5, 6, 6], [5, 3, 3, 0], [1, 1, 1, 2]],
+        ...                  "float32").reshape(1, 4, 4, 1)
+        >>> conv = Conv2D(1, 2, strides=2, use_bias=False)
+        >>> conv.build(image.shape)
+        >>> conv.set_weights([np.array([[1, 0], [1, 2]], "float32").reshape(2, 2, 1, 1)])
+        >>> keras.ops.convert_to_numpy(conv(image))[0, :, :, 0]
+        array([[15., 25.],
+               [ 8.,  8.]], dtype=float32)
+
+    References:
+        - LeCun et al., 1998. Gradient-based learning applied to document
+          recognition.
+        - Chellapilla, Puri & Simard, 2006. High performance convolutional
+          neural networks for document processing (im2col).
+        - Dumoulin & Visin, 2016. A guide to convolution arithmetic for deep
+          learning.
+    """
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        groups=1,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
+            raise ValueError(f"`filters` must be a positive integer. Received: filters={filters!r}")
+        if groups != 1:
+            raise ValueError(f"Only `groups=1` is supported. Received: groups={groups!r}")
+        self.filters = filters
+        self.kernel_size = pair("kernel_size", kernel_size)
+        self.strides = pair("strides", strides)
+        self.padding = check_padding(padding)
+        self.data_format = check_data_format(data_format)
+        self.dilation_rate = pair("dilation_rate", dilation_rate)
+        self.groups = groups
+        self.activation = keras.activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
+
+    def _geometry(self, input_shape):
+        check_rank_4("Conv2D", input_shape)
+        sizes, pads = zip(
+            *(
+                window_geometry(n, (k - 1) * d + 1, s, self.padding, "Conv2D", axis)
+                for axis, n, k, d, s in zip(
+                    (1, 2), input_shape[1:3], self.kernel_size, self.dilation_rate, self.strides
+                )
+            )
+        )
+        return sizes, pads
+
+    def build(self, input_shape):
+        self._geometry(input_shape)
+        if input_shape[-1] is None:
+            raise ValueError(
+                f"Conv2D needs a known number of input channels. Received: input_shape="
+                f"{tuple(input_shape)}"
+            )
+        self.kernel = self.add_weight(
+            shape=(*self.kernel_size, input_shape[-1], self.filters),
+            name="kernel",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                shape=(self.filters,),
+                name="bias",
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+
+    def call(self, inputs):
+        (o_h, o_w), pads = self._geometry(inputs.shape)
+        (k_h, k_w), (d_h, d_w) = self.kernel_size, self.dilation_rate
+        x = ops.pad(inputs, ((0, 0), *pads, (0, 0))) if any(map(any, pads)) else inputs
+        patches = ops.concatenate(
+            [
+                strided_window(x, i * d_h, j * d_w, (o_h, o_w), self.strides)
+                for i in range(k_h)
+                for j in range(k_w)
+            ],
+            axis=-1,
+        )
+        y = ops.matmul(patches, ops.reshape(self.kernel, (-1, self.filters)))
+        if self.use_bias:
+            y = y + self.bias
+        return self.activation(y)
+
+    def compute_output_shape(self, input_shape):
+        (o_h, o_w), _ = self._geometry(input_shape)
+        return (input_shape[0], o_h, o_w, self.filters)
+
+    def get_config(self):
+        config = {
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "groups": self.groups,
+            "activation": keras.activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
+            "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+        }
+        return {**super().get_config(), **config}

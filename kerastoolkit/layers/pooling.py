@@ -1,0 +1,187 @@
+"""2-D max and average pooling, computed from strided slices of the input."""
+
+import functools
+
+import keras
+from keras import ops
+
+from kerastoolkit.layers.conv import (
+    check_data_format,
+    check_padding,
+    check_rank_4,
+    pair,
+    strided_window,
+    window_geometry,
+)
+
+__all__ = ["AveragePooling2D", "MaxPooling2D"]
+
+POOL_PADDINGS = ("valid", "same")
+
+
+class _Pooling2D(keras.layers.Layer):
+    """Shared arguments and geometry of the two pooling layers."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = pair("pool_size", pool_size)
+        self.strides = self.pool_size if strides is None else pair("strides", strides)
+        self.padding = check_padding(padding, POOL_PADDINGS)
+        self.data_format = check_data_format(data_format)
+
+    def _geometry(self, input_shape):
+        name = type(self).__name__
+        check_rank_4(name, input_shape)
+        sizes, pads = zip(
+            *(
+                window_geometry(n, p, s, self.padding, name, axis)
+                for axis, n, p, s in zip((1, 2), input_shape[1:3], self.pool_size, self.strides)
+            )
+        )
+        return sizes, pads
+
+    def _pool(self, x, out_shape, combine):
+        """Combine (with `ops.maximum` or `ops.add`) the p_h·p_w window offsets.
+
+        Non-overlapping windows (strides = pool size) tile the image: reshaping
+        to (batch·o_h, p_h, ...) and then (batch·o_h·o_w, p_w, channels) puts
+        each window's rows, then its columns, on their own axis, combined
+        slice by slice. Overlapping windows combine one slice of the input per
+        offset.
+        """
+        (o_h, o_w), (p_h, p_w), c = out_shape, self.pool_size, x.shape[-1]
+        if self.strides != self.pool_size:
+            return functools.reduce(
+                combine,
+                [
+                    strided_window(x, i, j, out_shape, self.strides)
+                    for i in range(p_h)
+                    for j in range(p_w)
+                ],
+            )
+        if tuple(x.shape[1:3]) != (o_h * p_h, o_w * p_w):
+            x = ops.slice(x, (0, 0, 0, 0), (ops.shape(x)[0], o_h * p_h, o_w * p_w, c))
+        rows = ops.reshape(x, (-1, p_h, o_w * p_w * c))
+        x = functools.reduce(combine, ops.split(rows, p_h, axis=1))
+        columns = ops.reshape(x, (-1, p_w, c))
+        x = functools.reduce(combine, ops.split(columns, p_w, axis=1))
+        return ops.reshape(x, (-1, o_h, o_w, c))
+
+    def build(self, input_shape):
+        self._geometry(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        (o_h, o_w), _ = self._geometry(input_shape)
+        return (input_shape[0], o_h, o_w, input_shape[-1])
+
+    def get_config(self):
+        config = {
+            "pool_size": self.pool_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+        }
+        return {**super().get_config(), **config}
+
+
+@keras.saving.register_keras_serializable(package="kerastoolkit")
+class MaxPooling2D(_Pooling2D):
+    r"""2-D max pooling: the largest value of each window, channel by channel.
+
+    A window of `pool_size` slides over the image by `strides` and keeps only
+    its largest entry, which shrinks the feature map and makes it tolerant to
+    small shifts; it has no weights. The maximum is taken elementwise over the
+    $p_h p_w$ strided slices of the input, one per window offset, so its
+    gradient flows back to the winning pixel of each window.
+
+    Let $X$ be the input (padded with $-\infty$ for `"same"`), $(p_h, p_w)$ be
+    `pool_size` and $(s_h, s_w)$ be `strides`:
+
+    $$\begin{aligned}
+    Y_{n,r,c,k} &= \max_{0 \le i < p_h,\ 0 \le j < p_w} X_{n,\, s_h r + i,\, s_w c + j,\, k}
+    \end{aligned}$$
+
+    with the output size of `Conv2D`: $\lfloor (N - p + P)/s \rfloor + 1$ per
+    axis. It matches `keras.layers.MaxPooling2D` (same arguments and
+    defaults, channels last, Keras's placement of `"same"` padding).
+
+    Args:
+        pool_size: $(p_h, p_w)$, an int or a pair. Defaults to `(2, 2)`.
+        strides: $(s_h, s_w)$, an int or a pair; `None` means `pool_size`.
+            Defaults to `None`.
+        padding: `"valid"` or `"same"`. Defaults to `"valid"`.
+        data_format: only `"channels_last"` (or `None`). Defaults to `None`.
+
+    Examples:
+        The course's 2×2 example:
+
+        >>> import keras, numpy as np
+        >>> from kerastoolkit.layers import MaxPooling2D
+        >>> x = np.array([[4, 3], [2, 1]], "float32").reshape(1, 2, 2, 1)
+        >>> keras.ops.convert_to_numpy(MaxPooling2D(2)(x)).ravel()
+        array([4.], dtype=float32)
+
+    References:
+        - Ranzato et al., 2007. Unsupervised learning of invariant feature
+          hierarchies with applications to object recognition.
+    """
+
+    def call(self, inputs):
+        out_shape, pads = self._geometry(inputs.shape)
+        x = inputs
+        if any(map(any, pads)):
+            x = ops.pad(x, ((0, 0), *pads, (0, 0)), constant_values=float("-inf"))
+        return self._pool(x, out_shape, ops.maximum)
+
+
+@keras.saving.register_keras_serializable(package="kerastoolkit")
+class AveragePooling2D(_Pooling2D):
+    r"""2-D average pooling: the mean of each window, channel by channel.
+
+    Like `MaxPooling2D` but each window is replaced by its mean: the sum of
+    the $p_h p_w$ strided slices of the input divided by the number of real
+    (not padded) pixels in the window, so that `"same"` padding does not pull
+    border means towards zero.
+
+    Let $X$ be the zero-padded input, $(p_h, p_w)$ be `pool_size`,
+    $(s_h, s_w)$ be `strides` and $n_{r,c}$ the number of input pixels inside
+    window $(r, c)$ ($p_h p_w$ except at padded borders):
+
+    $$\begin{aligned}
+    Y_{n,r,c,k} &= \frac{1}{n_{r,c}} \sum_{i < p_h,\ j < p_w}
+        X_{n,\, s_h r + i,\, s_w c + j,\, k}
+    \end{aligned}$$
+
+    It matches `keras.layers.AveragePooling2D` (same arguments and defaults,
+    channels last, padding excluded from the mean as in TensorFlow).
+
+    Args:
+        pool_size: $(p_h, p_w)$, an int or a pair. Defaults to `(2, 2)`.
+        strides: $(s_h, s_w)$, an int or a pair; `None` means `pool_size`.
+            Defaults to `None`.
+        padding: `"valid"` or `"same"`. Defaults to `"valid"`.
+        data_format: only `"channels_last"` (or `None`). Defaults to `None`.
+
+    Examples:
+        >>> import keras, numpy as np
+        >>> from kerastoolkit.layers import AveragePooling2D
+        >>> x = np.array([[4, 3], [2, 1]], "float32").reshape(1, 2, 2, 1)
+        >>> keras.ops.convert_to_numpy(AveragePooling2D(2)(x)).ravel()
+        array([2.5], dtype=float32)
+
+    References:
+        - LeCun et al., 1998. Gradient-based learning applied to document
+          recognition.
+    """
+
+    def call(self, inputs):
+        out_shape, pads = self._geometry(inputs.shape)
+        x = inputs
+        if any(map(any, pads)):
+            x = ops.pad(x, ((0, 0), *pads, (0, 0)))
+        total = self._pool(x, out_shape, ops.add)
+        if not any(map(any, pads)):
+            return total / (self.pool_size[0] * self.pool_size[1])
+        real = ops.ones((1, *inputs.shape[1:3], 1), dtype=inputs.dtype)
+        n = self._pool(ops.pad(real, ((0, 0), *pads, (0, 0))), out_shape, ops.add)
+        return total / n
