@@ -1,0 +1,425 @@
+"""Activation functions: equal to Keras's (values and gradients), hand-written gradients equal
+to autodiff, the course's worked examples, identities, fit/save/load, and bad arguments."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import kerastoolkit
+from kerastoolkit import activations
+from kerastoolkit.testing import assert_histories_close, assert_layers_match
+
+# float32, same primitive ops as Keras: values and gradients agree to a few ulps.
+RTOL = 1e-5
+ATOL = 1e-6
+# Hand-written gradient vs autodiff of the written-out formula: different
+# rounding orders (e.g. sigma(1 - sigma) vs the chain rule through exp), a few ulps.
+AUTODIFF_RTOL = 1e-5
+AUTODIFF_ATOL = 1e-6
+# Course examples are quoted to 7-8 significant digits.
+COURSE_RTOL = 1e-6
+# float16 keeps ~3 decimal digits.
+HALF_RTOL = 1e-2
+HALF_ATOL = 1e-3
+# The issue's range of extreme inputs.
+BIG = 1e4
+
+shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5)
+
+
+def arrays(shape=shapes, bound=BIG):
+    elements = st.floats(-bound, bound, width=32, allow_nan=False, allow_infinity=False)
+    return hnp.arrays(np.float32, shape, elements=elements)
+
+
+def wrap(fn, **kwargs):
+    """An Activation layer around `fn` with fixed hyperparameters."""
+    return keras.layers.Activation(lambda x: fn(x, **kwargs))
+
+
+def value_and_grad(fn, x, upstream=None):
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = fn(x)
+        w = np.ones(y.shape, "float32") if upstream is None else upstream
+        total = tf.reduce_sum(tf.cast(y, "float32") * w)
+    g = tape.gradient(total, x, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    return y.numpy(), g.numpy()
+
+
+# ---------------------------------------------------------------- vs Keras
+
+
+PARAMETERLESS = [
+    (activations.sigmoid, keras.activations.sigmoid),
+    (activations.tanh, keras.activations.tanh),
+    (activations.relu, keras.activations.relu),
+    (activations.identity, keras.activations.linear),
+]
+
+
+@pytest.mark.parametrize("ours, theirs", PARAMETERLESS, ids=lambda f: f.__name__)
+@given(x=arrays())
+def test_parameterless_match_keras(ours, theirs, x):
+    assert_layers_match(wrap(ours), wrap(theirs), x, rtol=RTOL, atol=ATOL)
+
+
+@given(x=arrays(), s=st.floats(0, 1))
+def test_leaky_relu_matches_keras(x, s):
+    assert_layers_match(
+        wrap(activations.leaky_relu, negative_slope=s),
+        wrap(keras.activations.leaky_relu, negative_slope=s),
+        x,
+        rtol=RTOL,
+        atol=ATOL,
+    )
+
+
+@given(x=arrays(), alpha=st.floats(0, 3))
+def test_elu_matches_keras(x, alpha):
+    assert_layers_match(
+        wrap(activations.elu, alpha=alpha),
+        wrap(keras.activations.elu, alpha=alpha),
+        x,
+        rtol=RTOL,
+        atol=ATOL,
+    )
+
+
+@given(
+    x=arrays(bound=20),
+    s=st.sampled_from([0.0, 0.1, 0.5]),
+    m=st.sampled_from([None, 1.0, 6.0]),
+    theta=st.sampled_from([0.0, 0.5, 2.0]),
+)
+def test_relu_with_keras_options_matches_keras(x, s, m, theta):
+    # The derivative at a kink is a convention; compare away from the kinks.
+    assume(not np.isin(x, [theta, m if m is not None else theta]).any())
+    kwargs = {"negative_slope": s, "max_value": m, "threshold": theta}
+    assert_layers_match(
+        wrap(activations.relu, **kwargs),
+        wrap(keras.activations.relu, **kwargs),
+        x,
+        rtol=RTOL,
+        atol=ATOL,
+    )
+
+
+@given(x=arrays(), axis=st.integers(-1, 0))
+def test_softmax_and_log_softmax_match_keras(x, axis):
+    for ours, theirs in (
+        (activations.softmax, keras.activations.softmax),
+        (activations.log_softmax, keras.activations.log_softmax),
+    ):
+        assert_layers_match(
+            wrap(ours, axis=axis), wrap(theirs, axis=axis), x, rtol=RTOL, atol=ATOL
+        )
+
+
+@given(x=arrays(hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4), bound=50))
+def test_softmax_over_several_axes_matches_keras_layer(x):
+    axes = (-2, -1)
+    assert_layers_match(
+        wrap(activations.softmax, axis=axes),
+        keras.layers.Softmax(axis=axes),
+        x,
+        rtol=RTOL,
+        atol=ATOL,
+    )
+
+
+@given(
+    x=arrays(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3)),
+    axis=st.sampled_from([0, -1]),
+)
+def test_glu_matches_keras(x, axis):
+    x = np.concatenate([x, -x[::-1]], axis=axis)  # an even size along `axis`
+    assert_layers_match(
+        wrap(activations.glu, axis=axis),
+        wrap(keras.activations.glu, axis=axis),
+        x,
+        rtol=RTOL,
+        atol=ATOL,
+    )
+
+
+@given(x=arrays())
+def test_step_matches_heaviside_with_zero_gradient(x):
+    y, g = value_and_grad(activations.step, x)
+    np.testing.assert_array_equal(y, keras.ops.convert_to_numpy(keras.ops.heaviside(x, 0.0)))
+    np.testing.assert_array_equal(g, np.zeros_like(x))
+
+
+# ------------------------------------------------- hand-written = autodiff
+
+
+def _naive_sigmoid(x):
+    return 1 / (1 + keras.ops.exp(-x))
+
+
+AUTODIFF = {
+    "sigmoid": (activations.sigmoid, _naive_sigmoid),
+    "tanh": (activations.tanh, lambda x: (1 - keras.ops.exp(-2 * x)) / (1 + keras.ops.exp(-2 * x))),
+    "relu": (activations.relu, lambda x: keras.ops.where(x > 0, x, 0.0)),
+    "leaky_relu": (
+        lambda x: activations.leaky_relu(x, 0.3),
+        lambda x: keras.ops.where(x > 0, x, 0.3 * x),
+    ),
+    "elu": (
+        lambda x: activations.elu(x, 1.5),
+        lambda x: keras.ops.where(x > 0, x, 1.5 * (keras.ops.exp(keras.ops.minimum(x, 0)) - 1)),
+    ),
+    "relu(threshold, max_value)": (
+        lambda x: activations.relu(x, 0.2, 3.0, 0.5),
+        lambda x: keras.ops.where(x > 0.5, keras.ops.minimum(x, 3.0), 0.2 * (x - 0.5)),
+    ),
+    "softmax": (
+        lambda x: activations.softmax(x, axis=0),
+        lambda x: keras.ops.exp(x) / keras.ops.sum(keras.ops.exp(x), axis=0, keepdims=True),
+    ),
+    "log_softmax": (
+        activations.log_softmax,
+        lambda x: x - keras.ops.log(keras.ops.sum(keras.ops.exp(x), axis=-1, keepdims=True)),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", AUTODIFF)
+@given(x=arrays(bound=10), seed=st.integers(0, 2**16))
+def test_hand_written_gradient_equals_autodiff(name, x, seed):
+    # Moderate inputs, so the written-out formulas do not overflow; no kinks.
+    assume(not np.isin(x, [0.0, 0.5, 3.0]).any())
+    ours, formula = AUTODIFF[name]
+    upstream = np.random.default_rng(seed).normal(size=x.shape).astype("float32")
+    y, g = value_and_grad(ours, x, upstream)
+    y_ref, g_ref = value_and_grad(formula, x, upstream)
+    np.testing.assert_allclose(y, y_ref, rtol=AUTODIFF_RTOL, atol=AUTODIFF_ATOL)
+    np.testing.assert_allclose(g, g_ref, rtol=AUTODIFF_RTOL, atol=AUTODIFF_ATOL)
+
+
+def test_course_derivative_formulas_hold():
+    x = np.linspace(-4, 4, 9, dtype="float32")
+    s, ds = value_and_grad(activations.sigmoid, x)
+    np.testing.assert_allclose(ds, s * (1 - s), rtol=COURSE_RTOL)
+    t, dt = value_and_grad(activations.tanh, x)
+    np.testing.assert_allclose(dt, 1 - t**2, rtol=COURSE_RTOL, atol=ATOL)
+    assert ds.max() == pytest.approx(0.25)  # the sigmoid's slope never exceeds 1/4
+    _, dr = value_and_grad(activations.relu, x)
+    np.testing.assert_array_equal(dr, (x > 0).astype("float32"))
+
+
+# ---------------------------------------------------------- worked examples
+
+
+def test_course_softmax_example():
+    y = np.asarray(activations.softmax(np.array([0.3, 2.9, 4.0], "float32")))
+    np.testing.assert_allclose(y, [0.01821127, 0.24519181, 0.73659691], rtol=COURSE_RTOL)
+    assert y.sum() == pytest.approx(1.0)
+
+
+def test_course_softmax_overflow_example():
+    a = np.array([1010, 1000, 990], "float32")
+    with np.errstate(over="ignore", invalid="ignore"):
+        naive = np.exp(a) / np.sum(np.exp(a))
+    assert np.isnan(naive).all()  # exp(1010) overflows: inf / inf
+    y = np.asarray(activations.softmax(a))
+    assert np.isfinite(y).all()
+    np.testing.assert_allclose(y, [9.999546e-01, 4.539787e-05, 2.061060e-09], rtol=COURSE_RTOL)
+
+
+def test_course_softmax_over_rows():
+    x = np.array([[4, 5], [10, 1]], "float32")
+    y = np.asarray(activations.softmax(x, axis=1))
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(y, e / e.sum(axis=1, keepdims=True), rtol=COURSE_RTOL)
+    np.testing.assert_allclose(y.sum(axis=1), [1, 1], rtol=COURSE_RTOL)
+    np.testing.assert_allclose(
+        y, [[0.26894142, 0.73105858], [0.99987661, 0.00012339458]], rtol=COURSE_RTOL
+    )
+    # Over columns instead: each column sums to 1.
+    np.testing.assert_allclose(np.asarray(activations.softmax(x, axis=0)).sum(axis=0), [1, 1])
+
+
+# --------------------------------------------------------------- identities
+
+
+@given(x=arrays())
+def test_leaky_relu_with_slope_zero_is_relu(x):
+    y, g = value_and_grad(lambda v: activations.leaky_relu(v, 0.0), x)
+    y_ref, g_ref = value_and_grad(activations.relu, x)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(g, g_ref)
+
+
+@given(x=arrays(st.tuples(st.integers(1, 6)), bound=80))
+def test_softmax_of_x_and_zero_is_sigmoid(x):
+    pair = np.stack([x, np.zeros_like(x)], axis=-1)
+    np.testing.assert_allclose(
+        np.asarray(activations.softmax(pair))[:, 0],
+        np.asarray(activations.sigmoid(x)),
+        rtol=RTOL,
+        atol=ATOL,
+    )
+
+
+@given(x=arrays(bound=30))
+def test_log_softmax_is_log_of_softmax(x):
+    np.testing.assert_allclose(
+        np.exp(np.asarray(activations.log_softmax(x))),
+        np.asarray(activations.softmax(x)),
+        rtol=RTOL,
+        atol=ATOL,
+    )
+
+
+# ---------------------------------------------------------- extreme inputs
+
+
+EVERY = {
+    "step": (activations.step, lambda x: keras.ops.heaviside(x, 0.0)),
+    "sigmoid": (activations.sigmoid, keras.activations.sigmoid),
+    "tanh": (activations.tanh, keras.activations.tanh),
+    "relu": (activations.relu, keras.activations.relu),
+    "leaky_relu": (activations.leaky_relu, keras.activations.leaky_relu),
+    "elu": (activations.elu, keras.activations.elu),
+    "softmax": (activations.softmax, keras.activations.softmax),
+    "log_softmax": (activations.log_softmax, keras.activations.log_softmax),
+    "glu": (activations.glu, keras.activations.glu),
+}
+
+
+@pytest.mark.parametrize("name", EVERY)
+def test_finite_wherever_keras_is_finite(name):
+    ours, theirs = EVERY[name]
+    x = np.array(
+        [[-BIG, BIG, 0.0, -1e-30], [BIG, BIG, BIG, BIG], [-BIG, -BIG, -BIG, -BIG], [3.0] * 4],
+        "float32",
+    )
+    width = 2 if name == "glu" else 4  # glu halves the last axis
+    upstream = np.random.default_rng(0).normal(size=(4, width)).astype("float32")
+    y, g = value_and_grad(ours, x, upstream)
+    y_ref, g_ref = value_and_grad(theirs, x, upstream)
+    assert np.array_equal(np.isfinite(y), np.isfinite(y_ref))
+    assert np.array_equal(np.isfinite(g), np.isfinite(g_ref))
+    np.testing.assert_allclose(y, y_ref, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(g, g_ref, rtol=RTOL, atol=ATOL)
+
+
+def test_all_equal_logits_give_the_uniform_distribution():
+    x = np.full((2, 5), 1e4, "float32")
+    np.testing.assert_allclose(np.asarray(activations.softmax(x)), 0.2, rtol=COURSE_RTOL)
+    np.testing.assert_allclose(np.asarray(activations.log_softmax(x)), -np.log(5), rtol=COURSE_RTOL)
+
+
+@pytest.mark.parametrize("name", EVERY)
+def test_float16_values_and_gradients(name):
+    ours, theirs = EVERY[name]
+    x = np.linspace(-6, 6, 8, dtype="float16").reshape(2, 4)
+    y, g = value_and_grad(ours, x)
+    y_ref, g_ref = value_and_grad(theirs, x)
+    assert y.dtype == np.float16 and g.dtype == np.float16
+    np.testing.assert_allclose(y, y_ref, rtol=HALF_RTOL, atol=HALF_ATOL)
+    np.testing.assert_allclose(g, g_ref, rtol=HALF_RTOL, atol=HALF_ATOL)
+
+
+def test_mixed_precision_dense_layers_train():
+    keras.config.set_dtype_policy("mixed_float16")
+    model = _mlp(activations)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x, y = _data()
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+
+
+# -------------------------------------------------------- fit, save, load
+
+
+def _mlp(acts):
+    return keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(6, activation=acts.relu),
+            keras.layers.Dense(6, activation=acts.elu),
+            keras.layers.Dense(6, activation=acts.tanh),
+            keras.layers.Dense(6, activation=acts.leaky_relu),
+            keras.layers.Dense(6, activation=acts.sigmoid),
+            keras.layers.Dense(3, activation=acts.softmax),
+        ]
+    )
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(32, 4)).astype("float32"), rng.integers(0, 3, size=32)
+
+
+# The two fits run the same maths in a different op order (Keras's loss fuses
+# softmax and log when it sees Keras's softmax): a few ulps per step, compounded.
+FIT_RTOL = 1e-5
+
+
+def test_fit_matches_keras_activations():
+    x, y = _data()
+    histories = []
+    reference = _mlp(keras.activations)
+    for acts in (activations, keras.activations):
+        model = _mlp(acts)
+        model.set_weights(reference.get_weights())
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+        histories.append(model.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0))
+    assert_histories_close(histories[0], histories[1], rtol=FIT_RTOL)
+
+
+def test_saved_model_reloads_our_functions(tmp_path):
+    model = _mlp(activations)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    for layer, fn in zip(
+        loaded.layers,
+        [activations.relu, activations.elu, activations.tanh, activations.leaky_relu,
+         activations.sigmoid, activations.softmax],
+    ):
+        assert layer.activation is fn
+    x, _ = _data()
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_registered_names():
+    for name in activations.__all__:
+        fn = getattr(activations, name)
+        assert keras.saving.get_registered_name(fn) == f"kerastoolkit>{name}"
+        assert keras.saving.get_registered_object(f"kerastoolkit>{name}") is fn
+    assert keras.activations.get(keras.activations.serialize(activations.glu)) is activations.glu
+    assert kerastoolkit.activations is activations
+
+
+# ------------------------------------------------------------ bad arguments
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: activations.elu([1.0], alpha=-1.0), r"alpha.*Received: alpha=-1.0"),
+        (lambda: activations.leaky_relu([1.0], negative_slope=-0.1), r"negative_slope=-0.1"),
+        (lambda: activations.relu([1.0], max_value=-2.0), r"max_value=-2.0"),
+        (lambda: activations.relu([1.0], threshold=-1.0), r"threshold=-1.0"),
+        (lambda: activations.elu([1.0], alpha="big"), r"alpha='big'"),
+        (lambda: activations.glu(np.zeros((2, 3), "float32")), r"even.*x.shape=\(2, 3\)"),
+    ],
+)
+def test_bad_arguments_raise_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_bad_axis_raises_type_error():
+    with pytest.raises(TypeError, match=r"axis='last'"):
+        activations.softmax([1.0, 2.0], axis="last")
+    with pytest.raises(TypeError, match=r"axis=\(0, 1\)"):
+        activations.glu(np.zeros((2, 2), "float32"), axis=(0, 1))
