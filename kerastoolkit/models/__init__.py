@@ -4,6 +4,7 @@
 from kerastoolkit.models.convnet import ConvolutionNetwork as ConvolutionNetwork
 from kerastoolkit.models.regression import LinearRegression as LinearRegression
 from kerastoolkit.models.regression import LogisticRegression as LogisticRegression
+from kerastoolkit.models.three_layer import three_layer_network as three_layer_network
 
 # --- language_model.py ---
 # isort: split
