@@ -140,3 +140,27 @@ def test_every_figure_is_generated_and_none_is_checked_in():
 def test_building_the_docs_leaves_the_work_tree_clean():
     built_site()
     assert TREE_STATUS["after"] == TREE_STATUS["before"], "the docs build wrote into the tree"
+
+
+# --- the generated text of the verification page -------------------------------
+
+
+def _text(html):
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_verification_lists_the_tolerances_the_tests_use():
+    text = _text((built_site() / "verification.html").read_text())
+    assert "tests/optimizers/optimizer_cases.py" in text
+    assert "PATH_RTOL" in text and "1e-5" in text  # tests/test_plotting.py
+
+
+def test_verification_shows_recorded_benchmarks_or_says_there_are_none():
+    text = _text((built_site() / "verification.html").read_text())
+    recorded = sorted((ROOT / "benchmarks" / "results").glob("*.md"))
+    if recorded:
+        for table in recorded:
+            first_row = next(line for line in table.read_text().splitlines() if "|" in line)
+            assert first_row.split("|")[1].strip() in text
+    else:
+        assert "No benchmark results have been recorded yet" in text

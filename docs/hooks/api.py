@@ -20,6 +20,12 @@ API_DIR = "api"
 NAV_TITLE = "API reference"
 SKIPPED = {"__main__"}
 # A helper is rendered on its own, so it needs its own heading (and anchor).
+CONSTANT_OPTIONS = """    options:
+      heading_level: 3
+      show_root_heading: true
+      show_root_full_path: true
+      show_if_no_docstring: true
+"""
 EXTRA_OPTIONS = """    options:
       heading_level: 3
       show_root_heading: true
@@ -76,13 +82,28 @@ def submodule_extras(package):
     return extras
 
 
+def _is_constant(obj):
+    return not (inspect.isclass(obj) or callable(obj) or inspect.ismodule(obj))
+
+
 def page_markdown(module):
-    """The reference page of one module: its docstring and members, then the extras."""
+    """The reference page of one module: its docstring and members, constants, then the extras.
+
+    The members are listed explicitly: without `__all__` mkdocstrings would
+    skip a package's re-exports, and a constant documented by a `#:` comment
+    (which griffe does not read) would be hidden; constants get their own
+    directive that shows them with their value even without a docstring.
+    """
+    names = public_names(module)
+    constants = [n for n in names if _is_constant(getattr(module, n))]
+    members = [n for n in names if n not in constants]
     lines = [f"# `{module.__name__}`", "", f"::: {module.__name__}"]
-    if not hasattr(module, "__all__"):
-        # Without `__all__`, mkdocstrings would skip the package's re-exports.
-        lines += ["    options:", f"      members: {public_names(module)}"]
-    lines.append("")
+    lines += ["    options:", f"      members: {members}", ""]
+    if constants:
+        lines += ["## Constants", ""]
+        lines += [
+            f"::: {module.__name__}.{name}\n{CONSTANT_OPTIONS}" for name in constants
+        ]
     extras = submodule_extras(module)
     if extras:
         lines += ["## Helpers of the submodules", ""]

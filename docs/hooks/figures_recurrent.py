@@ -44,7 +44,7 @@ def gradient_through_time():
 
 LM_TEXT = "you say goodbye and i say hello ."
 LM_REPEATS = 8
-LM_EPOCHS = 20
+LM_EPOCHS = 15
 LM_SIZE = 8
 LM_BATCH = 2
 LM_TIME = 5
