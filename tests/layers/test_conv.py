@@ -1,0 +1,192 @@
+"""Conv2D equals keras.layers.Conv2D, reproduces the course's worked examples, fails clearly."""
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from kerastoolkit.layers import Conv2D
+from kerastoolkit.testing import assert_layers_match, layer_outputs_and_gradients
+
+# float32: each output sums at most 4*4*4 = 64 products and each kernel
+# gradient at most 3*9*9 = 243 of them; the two libraries add in different
+# orders, which moves the result by a few ulps of the largest partial sum.
+RTOL, ATOL = 1e-5, 1e-5
+
+# mixed_float16 keeps about 3 decimal digits.
+FLOAT16_TOL = 1e-2
+
+# The course's 4x4 image (000, "Convolution" and "Stride").
+IMAGE = [[0, 1, 7, 5], [5, 5, 6, 6], [5, 3, 3, 0], [1, 1, 1, 2]]
+
+
+def _image(rows):
+    a = np.array(rows, "float32")
+    return a.reshape(1, *a.shape, 1)
+
+
+def _conv_with_kernel(kernel, **kwargs):
+    k = np.array(kernel, "float32")
+    layer = Conv2D(1, k.shape, use_bias=False, **kwargs)
+    layer.build((1, 4, 4, 1))
+    layer.set_weights([k.reshape(*k.shape, 1, 1)])
+    return layer
+
+
+@st.composite
+def conv_cases(draw):
+    """A small input and Conv2D arguments that Keras also accepts."""
+    batch, height, width, channels = (
+        draw(st.integers(1, 3)),
+        draw(st.integers(3, 9)),
+        draw(st.integers(3, 9)),
+        draw(st.integers(1, 4)),
+    )
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    padding = draw(st.sampled_from(["valid", "same"]))
+    if draw(st.booleans()):
+        strides, dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3))), (1, 1)
+    else:
+        strides, dilation = (1, 1), (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    if padding == "valid":
+        assume(all((k - 1) * d + 1 <= n for k, d, n in zip(kernel, dilation, (height, width))))
+    kwargs = dict(
+        filters=draw(st.integers(1, 4)),
+        kernel_size=kernel,
+        strides=strides,
+        padding=padding,
+        dilation_rate=dilation,
+        use_bias=draw(st.booleans()),
+        activation=draw(st.sampled_from([None, "relu", "tanh"])),
+        bias_initializer="random_normal",
+    )
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.normal(size=(batch, height, width, channels)).astype("float32")
+    return kwargs, x
+
+
+@given(conv_cases())
+def test_matches_keras_conv2d(case):
+    kwargs, x = case
+    assert_layers_match(Conv2D(**kwargs), keras.layers.Conv2D(**kwargs), x, rtol=RTOL, atol=ATOL)
+
+
+@given(
+    kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    strides=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_full_padding_is_valid_conv_of_zero_padded_input(kernel, strides, seed):
+    """ "full" pads k - 1 zeros on every side, so every partial overlap counts."""
+    x = np.random.default_rng(seed).normal(size=(2, 5, 4, 2)).astype("float32")
+    pads = tuple((k - 1, k - 1) for k in kernel)
+    reference = keras.Sequential(
+        [keras.layers.ZeroPadding2D(pads), keras.layers.Conv2D(3, kernel, strides)]
+    )
+    ours = Conv2D(3, kernel, strides, padding="full")
+    assert_layers_match(ours, reference, x, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("padding", ["valid", "full"])
+def test_strides_with_dilation_subsample_the_unit_stride_output(padding):
+    """Keras refuses strides with dilation; ours keeps every s-th output of the stride-1 map.
+
+    ("valid" and "full" pad independently of the stride, so the maps align.)
+    """
+    x = np.random.default_rng(0).normal(size=(2, 9, 8, 2)).astype("float32")
+    strided = Conv2D(3, 3, strides=2, dilation_rate=2, padding=padding)
+    unit = Conv2D(3, 3, strides=1, dilation_rate=2, padding=padding)
+    strided.build(x.shape)
+    unit.build(x.shape)
+    unit.set_weights(strided.get_weights())
+    want = keras.ops.convert_to_numpy(unit(x))[:, ::2, ::2]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(strided(x)), want, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize(
+    "kernel, kwargs, expected",
+    [
+        ([[1, 0, 1], [1, 2, 0], [3, 0, 1]], {}, [[40, 32], [26, 25]]),
+        ([[1, 0], [1, 2]], {}, [[15, 18, 25], [16, 14, 9], [8, 6, 8]]),
+        ([[1, 0], [1, 2]], {"strides": 2}, [[15, 25], [8, 8]]),
+        (
+            [[1, 0, 0], [1, 2, 1], [1, 2, 3]],
+            {"padding": "same"},
+            [[26, 42, 55, 35], [34, 41, 33, 28], [18, 25, 23, 14], [3, 9, 8, 8]],
+        ),
+    ],
+    ids=["3x3", "2x2 stride 1", "2x2 stride 2", "3x3 zero padding 1"],
+)
+def test_course_worked_examples(kernel, kwargs, expected):
+    y = _conv_with_kernel(kernel, **kwargs)(_image(IMAGE))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(y)[0, :, :, 0], expected)
+
+
+def test_output_size_formula():
+    """(N - F + P) / S + 1 per axis: 28x28, 5x5 kernel."""
+    for padding, strides, size in [("valid", 1, 24), ("same", 2, 14), ("full", 3, 11)]:
+        layer = Conv2D(2, 5, strides=strides, padding=padding)
+        y = layer(np.zeros((1, 28, 28, 1), "float32"))
+        assert y.shape == layer.compute_output_shape((1, 28, 28, 1)) == (1, size, size, 2)
+
+
+def test_kernel_is_not_flipped():
+    """A one-hot kernel at (0, 0) copies the top-left pixel of every window."""
+    layer = _conv_with_kernel([[1, 0], [0, 0]])
+    y = keras.ops.convert_to_numpy(layer(_image(IMAGE)))[0, :, :, 0]
+    np.testing.assert_array_equal(y, np.array(IMAGE)[:3, :3])
+
+
+def test_config_round_trip_gives_same_layer():
+    layer = Conv2D(3, (2, 3), strides=2, padding="full", dilation_rate=1, activation="relu")
+    clone = Conv2D.from_config(layer.get_config())
+    x = np.random.default_rng(1).normal(size=(1, 6, 6, 2)).astype("float32")
+    layer.build(x.shape)
+    clone.build(x.shape)
+    clone.set_weights(layer.get_weights())
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(clone(x)), keras.ops.convert_to_numpy(layer(x))
+    )
+    assert clone.get_config() == layer.get_config()
+
+
+def test_mixed_precision_computes_in_float16_with_float32_kernel():
+    x = np.random.default_rng(2).normal(size=(2, 6, 6, 3)).astype("float32")
+    reference = Conv2D(4, 3, padding="same")
+    want = layer_outputs_and_gradients(reference, x)
+    keras.config.set_dtype_policy("mixed_float16")
+    layer = Conv2D(4, 3, padding="same")
+    layer.build(x.shape)
+    layer.set_weights(reference.get_weights())
+    got = layer_outputs_and_gradients(layer, x, upstream=want[3])
+    assert layer.kernel.dtype == "float32" and got[0].dtype == np.float16
+    for g, w in zip([got[0], got[1], *got[2]], [want[0], want[1], *want[2]]):
+        np.testing.assert_allclose(g, w, rtol=FLOAT16_TOL, atol=FLOAT16_TOL)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(filters=0, kernel_size=3), "filters=0"),
+        (dict(filters=2, kernel_size=0), "kernel_size=0"),
+        (dict(filters=2, kernel_size=3, strides=0), "strides=0"),
+        (dict(filters=2, kernel_size=3, strides=(1, -2)), r"strides=\(1, -2\)"),
+        (dict(filters=2, kernel_size=3, padding="causal"), "padding='causal'"),
+        (dict(filters=2, kernel_size=3, groups=2), "groups=2"),
+        (dict(filters=2, kernel_size=3, data_format="channels_first"), "channels_first"),
+    ],
+)
+def test_bad_arguments_are_refused_at_construction(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Conv2D(**kwargs)
+
+
+def test_bad_inputs_are_refused_at_build():
+    with pytest.raises(ValueError, match="rank 4"):
+        Conv2D(2, 3)(np.zeros((1, 5, 5), "float32"))
+    with pytest.raises(ValueError, match="larger than the input"):
+        Conv2D(2, 5)(np.zeros((1, 4, 8, 1), "float32"))
+    with pytest.raises(ValueError, match="larger than the input"):
+        Conv2D(2, 3, dilation_rate=3)(np.zeros((1, 6, 6, 1), "float32"))
+    Conv2D(2, 5, padding="same")(np.zeros((1, 4, 4, 1), "float32"))  # same pads instead

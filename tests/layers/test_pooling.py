@@ -1,0 +1,92 @@
+"""Max/AveragePooling2D equal their Keras twins, reproduce the course example, fail clearly."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from kerastoolkit.layers import AveragePooling2D, MaxPooling2D
+from kerastoolkit.testing import assert_layers_match
+
+# float32: a max is exact; a mean adds at most 4*4 = 16 values and divides,
+# a few ulps apart between summation orders.
+RTOL, ATOL = 1e-6, 1e-6
+
+PAIRS = {
+    "max": (MaxPooling2D, keras.layers.MaxPooling2D),
+    "average": (AveragePooling2D, keras.layers.AveragePooling2D),
+}
+
+
+@st.composite
+def pool_cases(draw):
+    """A small input (continuous values: no ties for the max) and pooling arguments."""
+    shape = (
+        draw(st.integers(1, 3)),
+        draw(st.integers(3, 9)),
+        draw(st.integers(3, 9)),
+        draw(st.integers(1, 4)),
+    )
+    pool = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    strides = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
+    padding = draw(st.sampled_from(["valid", "same"]))
+    if padding == "valid":
+        assume(pool[0] <= shape[1] and pool[1] <= shape[2])
+    x = np.random.default_rng(draw(st.integers(0, 2**16))).normal(size=shape).astype("float32")
+    return dict(pool_size=pool, strides=strides, padding=padding), x
+
+
+@pytest.mark.parametrize("kind", sorted(PAIRS))
+@given(case=pool_cases())
+def test_matches_keras_pooling(kind, case):
+    kwargs, x = case
+    ours, theirs = PAIRS[kind]
+    assert_layers_match(ours(**kwargs), theirs(**kwargs), x, rtol=RTOL, atol=ATOL)
+
+
+def test_course_max_pooling_example():
+    """2x2 max pooling of [[4, 3], [2, 1]]: 4 (valid), the image itself (same, stride 1)."""
+    x = np.array([[4, 3], [2, 1]], "float32").reshape(1, 2, 2, 1)
+    valid = keras.ops.convert_to_numpy(MaxPooling2D(2)(x))
+    same = keras.ops.convert_to_numpy(MaxPooling2D(2, strides=1, padding="same")(x))
+    np.testing.assert_array_equal(valid.reshape(1, 1), [[4]])
+    np.testing.assert_array_equal(same[0, :, :, 0], [[4, 3], [2, 1]])
+
+
+def test_max_gradient_goes_to_the_winner_only():
+    x = np.array([[1, 5], [2, 3]], "float32").reshape(1, 2, 2, 1)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        y = MaxPooling2D(2)(xt)
+    np.testing.assert_array_equal(tape.gradient(y, xt).numpy()[0, :, :, 0], [[0, 1], [0, 0]])
+
+
+def test_average_same_padding_excludes_the_padding():
+    """The corner window of a 3x3 'same' pool on ones sees 4 pixels: its mean is 1, not 4/9."""
+    y = AveragePooling2D(3, strides=1, padding="same")(np.ones((1, 4, 4, 1), "float32"))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(y), 1.0, rtol=RTOL)
+
+
+@pytest.mark.parametrize("kind", sorted(PAIRS))
+def test_config_round_trip(kind):
+    layer = PAIRS[kind][0](pool_size=(3, 2), strides=(1, 2), padding="same")
+    clone = type(layer).from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    assert clone.strides == (1, 2) and PAIRS[kind][0](3).strides == (3, 3)
+
+
+@pytest.mark.parametrize("cls", [MaxPooling2D, AveragePooling2D])
+def test_bad_arguments_and_inputs(cls):
+    with pytest.raises(ValueError, match="pool_size=0"):
+        cls(0)
+    with pytest.raises(ValueError, match="strides=-1"):
+        cls(2, strides=-1)
+    with pytest.raises(ValueError, match="padding='full'"):
+        cls(2, padding="full")
+    with pytest.raises(ValueError, match="rank 4"):
+        cls(2)(np.zeros((1, 4, 4), "float32"))
+    with pytest.raises(ValueError, match="larger than the input"):
+        cls(3)(np.zeros((1, 2, 5, 1), "float32"))
