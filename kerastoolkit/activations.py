@@ -200,6 +200,8 @@ def _leaky_relu(s):
 
         def grad(*args, upstream=None):
             g = _upstream(args, upstream)
+            if s <= 1:  # f'(x) = max(sign(x), s): one cheap mask, no boolean select
+                return g * ops.maximum(ops.sign(x), s)
             return ops.where(x > 0, g, s * g)
 
         return y, grad
@@ -298,8 +300,10 @@ def leaky_relu(x, negative_slope=0.2):
     f'(x) &= \begin{cases} 1 & x > 0 \\ s & x \le 0 \end{cases}
     \end{aligned}$$
 
-    Equal to `keras.activations.leaky_relu` (default slope 0.2; the
-    `LeakyReLU` layer's default is 0.3, as in Keras).
+    For $s \le 1$ the derivative is computed as $\max(\operatorname{sign}(x),
+    s)$, which is 1 for $x > 0$ and $s$ otherwise. Equal to
+    `keras.activations.leaky_relu` (default slope 0.2; the `LeakyReLU`
+    layer's default is 0.3, as in Keras), including $f'(0) = s$.
 
     Args:
         x: the input tensor.

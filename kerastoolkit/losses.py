@@ -177,12 +177,14 @@ def _softmax_cross_entropy(axis):
     @ops.custom_gradient
     def f(t, z):
         s = z - ops.max(z, axis=axis, keepdims=True)
-        log_y = s - ops.log(ops.sum(ops.exp(s), axis=axis, keepdims=True))
+        e = ops.exp(s)
+        total = ops.sum(e, axis=axis, keepdims=True)
+        log_y = s - ops.log(total)
         loss = -ops.sum(t * log_y, axis=axis)
 
         def grad(*args, upstream=None):
             g = ops.expand_dims(_upstream(args, upstream), axis)
-            y = ops.exp(log_y)
+            y = e / total
             return -g * log_y, g * (y * ops.sum(t, axis=axis, keepdims=True) - t)
 
         return loss, grad

@@ -69,7 +69,7 @@ def test_parameterless_match_keras(ours, theirs, x):
     assert_layers_match(wrap(ours), wrap(theirs), x, rtol=RTOL, atol=ATOL)
 
 
-@given(x=arrays(), s=st.floats(0, 1))
+@given(x=arrays(), s=st.floats(0, 3))  # slopes above 1 take the other derivative branch
 def test_leaky_relu_matches_keras(x, s):
     assert_layers_match(
         wrap(activations.leaky_relu, negative_slope=s),
@@ -169,6 +169,10 @@ AUTODIFF = {
     "leaky_relu": (
         lambda x: activations.leaky_relu(x, 0.3),
         lambda x: keras.ops.where(x > 0, x, 0.3 * x),
+    ),
+    "leaky_relu(slope above 1)": (
+        lambda x: activations.leaky_relu(x, 2.0),
+        lambda x: keras.ops.where(x > 0, x, 2.0 * x),
     ),
     "elu": (
         lambda x: activations.elu(x, 1.5),
