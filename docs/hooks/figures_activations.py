@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from figure_library import figure
 
-from kerastoolkit import activations, datasets, plotting
+from kerastoolkit import activations, datasets, layers, plotting
 from kerastoolkit.callbacks import GradientNormHistory
 
 CURVES = ["step", "sigmoid", "tanh", "relu", "leaky_relu", "elu"]
@@ -32,8 +32,8 @@ for _name in CURVES:
 def _deep_network(activation):
     model = keras.Sequential(
         [keras.Input((64,))]
-        + [keras.layers.Dense(DEEP_UNITS, activation=activation) for _ in range(DEEP_LAYERS)]
-        + [keras.layers.Dense(10, activation=activations.softmax)]
+        + [layers.Dense(DEEP_UNITS, activation=activation) for _ in range(DEEP_LAYERS)]
+        + [layers.Dense(10, activation=activations.softmax)]
     )
     model.compile(
         optimizer=keras.optimizers.SGD(DEEP_LEARNING_RATE), loss="sparse_categorical_crossentropy"
