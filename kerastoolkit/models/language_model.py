@@ -11,7 +11,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerastoolkit.layers import LSTM
+from kerastoolkit.layers import LSTM, Dense, Dropout, Embedding
 from kerastoolkit.layers.rnn import _check_rate
 from kerastoolkit.losses import sparse_categorical_crossentropy
 
@@ -373,15 +373,15 @@ class LanguageModel(keras.Model):
         self.clipnorm = clipnorm
         clip_by_global_norm([], clipnorm)  # validates the threshold now
         vocab_size = len(vocabulary)
-        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
+        self.embedding = Embedding(vocab_size, embedding_dim, name="embedding")
         self.lstms = [
             LSTM(units, return_sequences=True, return_state=True, name=f"lstm_{k}")
             for k in range(num_layers)
         ]
         self.drops = [
-            keras.layers.Dropout(self.dropout, name=f"dropout_{k}") for k in range(num_layers + 1)
+            Dropout(self.dropout, name=f"dropout_{k}") for k in range(num_layers + 1)
         ]
-        self.dense = None if tie_weights else keras.layers.Dense(vocab_size, name="dense")
+        self.dense = None if tie_weights else Dense(vocab_size, name="dense")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.perplexity = Perplexity()
         self._streams = _Streams()
@@ -390,9 +390,11 @@ class LanguageModel(keras.Model):
         batch, time = tuple(input_shape)[:2]
         self.embedding.build(input_shape)
         shape = (batch, time, self.embedding_dim)
-        for lstm in self.lstms:
+        for drop, lstm in zip(self.drops, self.lstms):
+            drop.build(shape)
             lstm.build(shape)
             shape = (batch, time, self.units)
+        self.drops[-1].build(shape)
         if self.tie_weights:
             self.output_bias = self.add_weight(
                 shape=(len(self.vocabulary),), initializer="zeros", name="output_bias"
