@@ -90,9 +90,12 @@ class MaxPooling2D(_Pooling2D):
 
     A window of `pool_size` slides over the image by `strides` and keeps only
     its largest entry, which shrinks the feature map and makes it tolerant to
-    small shifts; it has no weights. The maximum is taken elementwise over the
-    $p_h p_w$ strided slices of the input, one per window offset, so its
-    gradient flows back to the winning pixel of each window.
+    small shifts; it has no weights. The maximum is taken elementwise, window
+    offset by window offset (no built-in pooling op): for the usual
+    non-overlapping windows the image is reshaped so that each window's rows,
+    then its columns, lie along their own axis; overlapping windows take one
+    strided slice of the input per offset. The gradient flows back to the
+    winning pixel of each window (to a single one of them on ties).
 
     Let $X$ be the input (padded with $-\infty$ for `"same"`), $(p_h, p_w)$ be
     `pool_size` and $(s_h, s_w)$ be `strides`:
