@@ -42,6 +42,18 @@ def _check_axis(axis):
     return axis
 
 
+def _check_same_shape(t, p):
+    """Refuse targets and predictions whose known dimensions differ (no silent broadcasting)."""
+    same = len(t.shape) == len(p.shape) and all(
+        a is None or b is None or a == b for a, b in zip(t.shape, p.shape)
+    )
+    if not same:
+        raise ValueError(
+            "`y_true` and `y_pred` must have the same shape. "
+            f"Received: y_true.shape={tuple(t.shape)}, y_pred.shape={tuple(p.shape)}"
+        )
+
+
 def _same_rank(y_true, y_pred):
     """Drop a trailing axis of size 1 that only one of the two has (as Keras's losses do)."""
     if len(y_true.shape) == len(y_pred.shape) + 1 and y_true.shape[-1] == 1:
@@ -163,6 +175,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     axis = _check_axis(axis)
     p = ops.convert_to_tensor(y_pred)
     t = ops.cast(y_true, p.dtype)
+    _check_same_shape(t, p)
     if lam:
         t = t * (1.0 - lam) + 0.5 * lam
     if from_logits:
@@ -254,11 +267,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     axis = _check_axis(axis)
     p = ops.convert_to_tensor(y_pred)
     t = ops.cast(y_true, p.dtype)
-    if tuple(t.shape) != tuple(p.shape):
-        raise ValueError(
-            "`y_true` and `y_pred` must have the same shape. "
-            f"Received: y_true.shape={tuple(t.shape)}, y_pred.shape={tuple(p.shape)}"
-        )
+    _check_same_shape(t, p)
     if lam:
         t = t * (1.0 - lam) + lam / ops.cast(ops.shape(p)[axis], p.dtype)
     if from_logits:

@@ -363,6 +363,9 @@ def test_bad_arguments_raise_at_construction(make, error, match):
         make()
 
 
-def test_mismatched_shapes_raise():
+@pytest.mark.parametrize(
+    "fn", [losses.categorical_crossentropy, losses.binary_crossentropy], ids=lambda f: f.__name__
+)
+def test_mismatched_shapes_raise(fn):
     with pytest.raises(ValueError, match=r"y_true.shape=\(2, 3\), y_pred.shape=\(2, 4\)"):
-        losses.categorical_crossentropy(np.zeros((2, 3)), np.ones((2, 4)))
+        fn(np.zeros((2, 3)), np.ones((2, 4)))
