@@ -107,7 +107,7 @@ class LinearRegression(_HandDerivedModel):
         >>> x = np.linspace(-1, 1, 32, dtype="float32")[:, None]
         >>> model = LinearRegression()
         >>> model.compile(keras.optimizers.SGD(0.5))
-        >>> _ = model.fit(x, 3 * x + 2, epochs=60, batch_size=32, verbose=0)
+        >>> _ = model.fit(x, 3 * x + 2, epochs=3, batch_size=1, verbose=0)
         >>> np.round([float(model.w[0, 0]), float(model.b[0])], 3).tolist()
         [3.0, 2.0]
 
@@ -161,11 +161,12 @@ class LogisticRegression(_HandDerivedModel):
 
     Examples:
         >>> import keras, numpy as np
-        >>> x = np.array([[-2.0], [-1.0], [1.0], [2.0]], "float32")
+        >>> x, y = np.array([[-2.0], [-1.0], [1.0], [2.0]], "float32"), np.array([0, 0, 1, 1])
         >>> model = LogisticRegression()
         >>> model.compile(keras.optimizers.SGD(1.0), metrics=["accuracy"])
-        >>> history = model.fit(x, np.array([0, 0, 1, 1]), epochs=20, verbose=0)
-        >>> history.history["accuracy"][-1]
+        >>> _ = model.fit(np.tile(x, (10, 1)), np.tile(y, 10), batch_size=4, verbose=0)
+        >>> loss, accuracy = model.evaluate(x, y, verbose=0)
+        >>> accuracy
         1.0
 
     References:
