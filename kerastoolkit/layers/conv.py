@@ -256,14 +256,19 @@ class Conv2D(keras.layers.Layer):
         (o_h, o_w), pads = self._geometry(inputs.shape)
         (k_h, k_w), (d_h, d_w) = self.kernel_size, self.dilation_rate
         x = ops.pad(inputs, ((0, 0), *pads, (0, 0))) if any(map(any, pads)) else inputs
-        patches = ops.concatenate(
-            [
-                strided_window(x, i * d_h, j * d_w, (o_h, o_w), self.strides)
-                for i in range(k_h)
-                for j in range(k_w)
-            ],
-            axis=-1,
-        )
+        windows = [
+            strided_window(x, i * d_h, j * d_w, (o_h, o_w), self.strides)
+            for i in range(k_h)
+            for j in range(k_w)
+        ]
+        c = inputs.shape[-1]
+        if c == 1:
+            # The same matrix, built faster: TensorFlow concatenates one-channel
+            # pieces slowly, but stacks them on a leading axis and transposes quickly.
+            stacked = ops.transpose(ops.stack(windows, axis=0), (1, 2, 3, 0, 4))
+            patches = ops.reshape(stacked, (-1, o_h, o_w, k_h * k_w * c))
+        else:
+            patches = ops.concatenate(windows, axis=-1)
         y = ops.matmul(patches, ops.reshape(self.kernel, (-1, self.filters)))
         if self.use_bias:
             y = y + self.bias

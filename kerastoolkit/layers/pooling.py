@@ -1,7 +1,5 @@
 """2-D max and average pooling, computed from strided slices of the input."""
 
-import functools
-
 import keras
 from keras import ops
 
@@ -40,32 +38,29 @@ class _Pooling2D(keras.layers.Layer):
         )
         return sizes, pads
 
-    def _pool(self, x, out_shape, combine):
-        """Combine (with `ops.maximum` or `ops.add`) the p_h·p_w window offsets.
+    def _windows(self, x, out_shape):
+        """The p_h·p_w window offsets stacked on a leading axis.
 
-        Non-overlapping windows (strides = pool size) tile the image: reshaping
-        to (batch·o_h, p_h, ...) and then (batch·o_h·o_w, p_w, channels) puts
-        each window's rows, then its columns, on their own axis, combined
-        slice by slice. Overlapping windows combine one slice of the input per
-        offset.
+        Entry (i·p_w + j) is what offset (i, j) sees at every output position,
+        shaped (p_h·p_w, batch, o_h, o_w, channels). Non-overlapping windows
+        (strides = pool size) tile the image, so a reshape and a transpose
+        bring each window's pixels to the front; overlapping windows stack one
+        strided slice of the input per offset.
         """
         (o_h, o_w), (p_h, p_w), c = out_shape, self.pool_size, x.shape[-1]
         if self.strides != self.pool_size:
-            return functools.reduce(
-                combine,
+            return ops.stack(
                 [
                     strided_window(x, i, j, out_shape, self.strides)
                     for i in range(p_h)
                     for j in range(p_w)
                 ],
+                axis=0,
             )
         if tuple(x.shape[1:3]) != (o_h * p_h, o_w * p_w):
             x = ops.slice(x, (0, 0, 0, 0), (ops.shape(x)[0], o_h * p_h, o_w * p_w, c))
-        rows = ops.reshape(x, (-1, p_h, o_w * p_w * c))
-        x = functools.reduce(combine, ops.split(rows, p_h, axis=1))
-        columns = ops.reshape(x, (-1, p_w, c))
-        x = functools.reduce(combine, ops.split(columns, p_w, axis=1))
-        return ops.reshape(x, (-1, o_h, o_w, c))
+        tiles = ops.reshape(x, (-1, o_h, p_h, o_w, p_w, c))
+        return ops.reshape(ops.transpose(tiles, (2, 4, 0, 1, 3, 5)), (p_h * p_w, -1, o_h, o_w, c))
 
     def build(self, input_shape):
         self._geometry(input_shape)
@@ -90,12 +85,13 @@ class MaxPooling2D(_Pooling2D):
 
     A window of `pool_size` slides over the image by `strides` and keeps only
     its largest entry, which shrinks the feature map and makes it tolerant to
-    small shifts; it has no weights. The maximum is taken elementwise, window
-    offset by window offset (no built-in pooling op): for the usual
-    non-overlapping windows the image is reshaped so that each window's rows,
-    then its columns, lie along their own axis; overlapping windows take one
-    strided slice of the input per offset. The gradient flows back to the
-    winning pixel of each window (to a single one of them on ties).
+    small shifts; it has no weights. No built-in pooling op is used: the
+    $p_h p_w$ window offsets are stacked on a leading axis (by a reshape and a
+    transpose for the usual non-overlapping windows, by one strided slice of
+    the input per offset otherwise) and reduced with a maximum. The gradient
+    flows back to the winning pixel of each window, split evenly between
+    tied winners (Keras gives it all to the first one; both are valid
+    subgradients and pass back the same total).
 
     Let $X$ be the input (padded with $-\infty$ for `"same"`), $(p_h, p_w)$ be
     `pool_size` and $(s_h, s_w)$ be `strides`:
@@ -134,15 +130,15 @@ class MaxPooling2D(_Pooling2D):
         x = inputs
         if any(map(any, pads)):
             x = ops.pad(x, ((0, 0), *pads, (0, 0)), constant_values=float("-inf"))
-        return self._pool(x, out_shape, ops.maximum)
+        return ops.max(self._windows(x, out_shape), axis=0)
 
 
 @keras.saving.register_keras_serializable(package="kerastoolkit")
 class AveragePooling2D(_Pooling2D):
     r"""2-D average pooling: the mean of each window, channel by channel.
 
-    Like `MaxPooling2D` but each window is replaced by its mean: the sum of
-    the $p_h p_w$ strided slices of the input divided by the number of real
+    Like `MaxPooling2D` but each window is replaced by its mean: the sum over
+    the $p_h p_w$ stacked window offsets divided by the number of real
     (not padded) pixels in the window, so that `"same"` padding does not pull
     border means towards zero.
 
@@ -182,9 +178,9 @@ class AveragePooling2D(_Pooling2D):
         x = inputs
         if any(map(any, pads)):
             x = ops.pad(x, ((0, 0), *pads, (0, 0)))
-        total = self._pool(x, out_shape, ops.add)
+        total = ops.sum(self._windows(x, out_shape), axis=0)
         if not any(map(any, pads)):
             return total / (self.pool_size[0] * self.pool_size[1])
         real = ops.ones((1, *inputs.shape[1:3], 1), dtype=inputs.dtype)
-        n = self._pool(ops.pad(real, ((0, 0), *pads, (0, 0))), out_shape, ops.add)
+        n = ops.sum(self._windows(ops.pad(real, ((0, 0), *pads, (0, 0))), out_shape), axis=0)
         return total / n

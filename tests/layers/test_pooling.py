@@ -65,17 +65,16 @@ def test_max_gradient_goes_to_the_winner_only():
 
 
 @pytest.mark.parametrize("strides", [None, 1])
-def test_max_gradient_on_ties_goes_to_one_pixel_per_window(strides):
+def test_max_gradient_on_ties_is_shared_and_conserved(strides):
     """After a ReLU whole windows are 0: each window still passes back exactly its gradient."""
     xt = tf.zeros((1, 4, 4, 1))
     with tf.GradientTape() as tape:
         tape.watch(xt)
         y = MaxPooling2D(2, strides=strides)(xt)
     g = tape.gradient(y, xt).numpy()
-    assert g.sum() == np.prod(y.shape) and set(np.unique(g)) <= set(range(5))
-    if strides is None:
-        windows = g.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3).reshape(4, 4)
-        np.testing.assert_array_equal(np.sort(windows, axis=1), [[0, 0, 0, 1]] * 4)
+    np.testing.assert_allclose(g.sum(), np.prod(y.shape), rtol=RTOL)
+    if strides is None:  # four tied pixels per window, a quarter each
+        np.testing.assert_allclose(g, 0.25, rtol=RTOL)
 
 
 def test_average_same_padding_excludes_the_padding():
