@@ -27,12 +27,19 @@ def guide_pages():
 
 
 def docs_tree_status():
-    """`git status` of the docs sources, ignored files included (bytecode caches aside)."""
+    """`git status` of the docs sources, ignored files included.
+
+    Bytecode caches and the figure cache `docs/generated/` (git-ignored, made
+    for exactly this) aside.
+    """
     status = subprocess.run(
         ["git", "status", "--porcelain", "--ignored", "--", "docs", "mkdocs.yml"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout
-    return [line for line in status.splitlines() if "__pycache__" not in line]
+    return [
+        line for line in status.splitlines()
+        if "__pycache__" not in line and "docs/generated/" not in line
+    ]
 
 
 TREE_STATUS = {}
