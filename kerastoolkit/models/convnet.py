@@ -77,8 +77,9 @@ class ConvolutionNetwork(keras.Model):
     outputting logits rather than probabilities. `compile` as usual; with
     `loss=None` the loss is $J$. `backward="manual"` differentiates only $J$,
     so it accepts `loss=None`, `CategoricalCrossentropy(from_logits=True)` or
-    `SparseCategoricalCrossentropy(from_logits=True)` (mean reduction, no
-    label smoothing). Labels may be one-hot rows or integer classes. Training
+    `SparseCategoricalCrossentropy(from_logits=True)` (Keras's or
+    kerastoolkit's, mean reduction, no label smoothing) and refuses any other
+    loss at `compile`. Labels may be one-hot rows or integer classes. Training
     needs the TensorFlow backend.
 
     Args:

@@ -7,6 +7,7 @@ import tensorflow as tf
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kerastoolkit import losses
 from kerastoolkit.models import ConvolutionNetwork
 from kerastoolkit.testing import assert_histories_close, assert_layers_match
 
@@ -133,11 +134,20 @@ def test_one_epoch_manual_ends_at_the_tape_weights():
     assert_histories_close(h_manual, h_tape, rtol=FIT_RTOL, atol=FIT_ATOL)
 
 
-def test_manual_accepts_cross_entropy_from_logits():
-    loss = keras.losses.CategoricalCrossentropy(from_logits=True)
+@pytest.mark.parametrize(
+    "loss, sparse",
+    [
+        (keras.losses.CategoricalCrossentropy(from_logits=True), False),
+        (losses.CategoricalCrossentropy(from_logits=True), False),
+        (keras.losses.SparseCategoricalCrossentropy(from_logits=True), True),
+        (losses.SparseCategoricalCrossentropy(from_logits=True), True),
+    ],
+)
+def test_manual_accepts_cross_entropy_from_logits(loss, sparse):
     rng = np.random.default_rng(2)
     x, y = data(rng, 8, (4, 4, 1), 3)
-    y = keras.utils.to_categorical(y, 3)
+    if not sparse:
+        y = keras.utils.to_categorical(y, 3)
     runs = []
     for backward in ("tape", "manual"):
         model = ConvolutionNetwork(2, 3, 3, backward=backward)
