@@ -36,7 +36,6 @@ __all__ = ["main", "build_parser", "benchmarks_root", "available_suites"]
 OPTIMIZERS = ("SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adadelta", "Adam", "Nadam")
 #: The optimizer of the CNN comparison when `--optimizer` is not given (the course's).
 CNN_OPTIMIZER = "Adam"
-DATASETS = ("digits", "mnist", "fashion_mnist")
 DEFAULT_EPOCHS = 5
 BATCH_SIZE = 32
 SEED = 0
@@ -84,7 +83,7 @@ def build_parser():
         "demo", help="train the course's MLP and CNN with ours and with Keras, side by side"
     )
     demo.add_argument(
-        "--dataset", choices=DATASETS, default="digits",
+        "--dataset", choices=datasets.DATASETS, default="digits",
         help="digits is embedded (no network); mnist and fashion_mnist are downloaded once "
         "(default: %(default)s)",
     )
@@ -116,7 +115,7 @@ def main(argv=None):
         return exit_.code
     if args.command == "demo":
         return run_demo(args)
-    return run_bench(args, parser)
+    return run_bench(args)
 
 
 # --- demo ---------------------------------------------------------------------------------------
@@ -336,7 +335,7 @@ def available_suites(root):
     return known + sorted(found - set(known))
 
 
-def run_bench(args, parser=None):
+def run_bench(args):
     """`kerastoolkit bench`: run the suites, print one table; 0 on success."""
     root = benchmarks_root()
     if not (root / "harness.py").is_file():

@@ -34,7 +34,6 @@ __all__ = [
     "load_mnist",
     "load_fashion_mnist",
     "train_val_test_split",
-    "DATASETS",
 ]
 
 #: Grey levels of the 8×8 digits run from 0 to this value.
