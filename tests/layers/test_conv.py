@@ -189,4 +189,6 @@ def test_bad_inputs_are_refused_at_build():
         Conv2D(2, 5)(np.zeros((1, 4, 8, 1), "float32"))
     with pytest.raises(ValueError, match="larger than the input"):
         Conv2D(2, 3, dilation_rate=3)(np.zeros((1, 6, 6, 1), "float32"))
+    with pytest.raises(ValueError, match="known spatial dimensions"):
+        Conv2D(2, 3)(keras.Input((None, None, 1)))
     Conv2D(2, 5, padding="same")(np.zeros((1, 4, 4, 1), "float32"))  # same pads instead
