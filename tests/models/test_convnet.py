@@ -7,7 +7,7 @@ import tensorflow as tf
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kerastoolkit import losses
+from kerastoolkit import losses, optimizers
 from kerastoolkit.models import ConvolutionNetwork
 from kerastoolkit.testing import assert_histories_close, assert_layers_match
 
@@ -194,7 +194,8 @@ def test_keras_round_trip(tmp_path, backward):
     rng = np.random.default_rng(5)
     x, y = data(rng, 8, (5, 5, 1), 2)
     model = ConvolutionNetwork(2, 3, 2, backward=backward)
-    model.compile(keras.optimizers.Adam(0.01), metrics=["accuracy"])
+    # Our optimizer: its state is saved and restored with the model.
+    model.compile(optimizers.Adam(0.01), metrics=["accuracy"])
     model.fit(x, y, epochs=1, batch_size=4, verbose=0)
     path = tmp_path / "convnet.keras"
     model.save(path)
