@@ -12,7 +12,10 @@ PADDINGS = ("valid", "same", "full")
 
 def pair(name, value):
     """Standardize an int or a pair of ints into a tuple of two positive ints."""
-    values = (value, value) if isinstance(value, int) else tuple(value)
+    if isinstance(value, int):
+        values = (value, value)
+    else:
+        values = tuple(value) if isinstance(value, (tuple, list)) else ()
     if len(values) != 2 or any(
         isinstance(v, bool) or not isinstance(v, int) or v <= 0 for v in values
     ):

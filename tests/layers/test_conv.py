@@ -172,6 +172,8 @@ def test_mixed_precision_computes_in_float16_with_float32_kernel():
         (dict(filters=2, kernel_size=0), "kernel_size=0"),
         (dict(filters=2, kernel_size=3, strides=0), "strides=0"),
         (dict(filters=2, kernel_size=3, strides=(1, -2)), r"strides=\(1, -2\)"),
+        (dict(filters=2, kernel_size=2.5), "kernel_size=2.5"),
+        (dict(filters=2, kernel_size=(1, 2, 3)), r"kernel_size=\(1, 2, 3\)"),
         (dict(filters=2, kernel_size=3, padding="causal"), "padding='causal'"),
         (dict(filters=2, kernel_size=3, groups=2), "groups=2"),
         (dict(filters=2, kernel_size=3, data_format="channels_first"), "channels_first"),
