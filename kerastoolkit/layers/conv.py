@@ -118,17 +118,18 @@ class Conv2D(keras.layers.Layer):
     $(d_h, d_w)$ = `dilation_rate`, $\phi$ = `activation`:
 
     $$\begin{aligned}
-    P_{n,r,c} &= \big[X_{n,\, s_h r + d_h i,\, s_w c + d_w j,\, :}\big]_{i < k_h,\ j < k_w}
+    \mathbf{p}_{n,r,c} &= \big[X_{n,\, s_h r + d_h i,\, s_w c + d_w j,\, :}\big]_{i < k_h,\ j < k_w}
       && \text{(the patch, flattened to } k_h k_w C\text{)} \\
-    Y_{n,r,c,:} &= \phi\big(P_{n,r,c}\, \operatorname{vec}(K) + b\big)
+    Y_{n,r,c,:} &= \phi\big(\mathbf{p}_{n,r,c}\, \operatorname{vec}(K) + b\big)
       && \operatorname{vec}(K) \in \mathbb{R}^{k_h k_w C \times F} \\
-    o &= \left\lfloor \frac{N - F_d + P}{S} \right\rfloor + 1
-      && \text{per axis, } F_d = (k - 1) d + 1
+    o &= \left\lfloor \frac{N - k_d + P}{s} \right\rfloor + 1
+      && \text{per axis, } k_d = (k - 1) d + 1
     \end{aligned}$$
 
-    with the total padding $P$ of an axis of $N$ pixels: $0$ for `"valid"`,
-    $2(F_d - 1)$ for `"full"`, and for `"same"` the least giving
-    $o = \lceil N/S \rceil$, the odd pixel at the bottom / right.
+    for an axis of $N$ pixels, kernel size $k$, dilation $d$ and stride $s$
+    (the course's $(N - F + P)/S + 1$), with total padding $P$: $0$ for
+    `"valid"`, $2(k_d - 1)$ for `"full"`, and for `"same"` the least giving
+    $o = \lceil N/s \rceil$, the odd pixel at the bottom / right.
 
     It matches `keras.layers.Conv2D` (same arguments, defaults and weights
     `kernel`, `bias`) for the channels-last layout and `groups=1`; it adds
