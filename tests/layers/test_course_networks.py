@@ -16,6 +16,9 @@ MLP_PARAMS = 407_050
 # models' losses and accuracies stay within accumulated float32 rounding.
 HISTORY_RTOL = 1e-5
 
+# mixed_float16 keeps about 3 decimal digits of probabilities in [0, 1].
+FLOAT16_TOL = 1e-2
+
 SAMPLES, EPOCHS = 16, 3
 
 
@@ -100,3 +103,22 @@ def test_regularized_cnn_with_dropout_batchnorm_residual_reloads(tmp_path):
     model.save(path)
     loaded = keras.saving.load_model(path)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_course_cnn_trains_in_mixed_precision_close_to_float32():
+    """mixed_float16: float16 maths, float32 weights, predictions within float16 rounding."""
+    x, y = _data((28, 28, 1))
+    reference = course_cnn(layers)
+    want = reference.predict(x, verbose=0)
+    keras.config.set_dtype_policy("mixed_float16")
+    model = course_cnn(layers)
+    model.set_weights(reference.get_weights())
+    assert all(w.dtype == "float32" for w in model.weights)
+    assert all(layer.compute_dtype == "float16" for layer in model.layers)
+    got = model.predict(x, verbose=0)
+    assert got.dtype == np.float16
+    np.testing.assert_allclose(got, want, atol=FLOAT16_TOL)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, batch_size=8, epochs=EPOCHS, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert history.history["loss"][-1] < history.history["loss"][0]
