@@ -107,7 +107,7 @@ def _loss_inputs(kind, shape, rng):
 
 def _micro_rows(quick):
     shape = QUICK_SHAPE if quick else SHAPE
-    repeats, warmup = (3, 1) if quick else (30, 5)
+    repeats, warmup = (3, 1) if quick else (40, 5)
     rng = np.random.default_rng(0)
     x = tf.constant(rng.normal(size=shape).astype("float32"))
     upstream = tf.constant(rng.normal(size=shape).astype("float32"))

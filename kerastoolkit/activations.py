@@ -334,6 +334,8 @@ def _elu(alpha):
 
         def grad(*args, upstream=None):
             g = _upstream(args, upstream)
+            if alpha == 1:  # f'(x) = min(f(x) + 1, 1): one pass fewer than the select
+                return g * ops.minimum(y + 1, 1)
             return ops.where(x > 0, g, g * (y + alpha))
 
         return y, grad
@@ -357,7 +359,9 @@ def elu(x, alpha=1.0):
     f'(x) &= \begin{cases} 1 & x > 0 \\ f(x) + \alpha & x \le 0 \end{cases}
     \end{aligned}$$
 
-    Equal to `keras.activations.elu`. Keras's docstring calls `alpha` the
+    With $\alpha = 1$ (the default) both cases are $\min(f(x) + 1, 1)$,
+    which is how the gradient is computed then. Equal to
+    `keras.activations.elu`. Keras's docstring calls `alpha` the
     slope of the positive part; it is the negative saturation value, and it
     must be >= 0 here (Keras accepts any number).
 

@@ -80,7 +80,7 @@ def test_leaky_relu_matches_keras(x, s):
     )
 
 
-@given(x=arrays(), alpha=st.floats(0, 3))
+@given(x=arrays(), alpha=st.one_of(st.just(1.0), st.floats(0, 3)))  # 1: its own gradient form
 def test_elu_matches_keras(x, alpha):
     assert_layers_match(
         wrap(activations.elu, alpha=alpha),
@@ -173,6 +173,10 @@ AUTODIFF = {
     "leaky_relu(slope above 1)": (
         lambda x: activations.leaky_relu(x, 2.0),
         lambda x: keras.ops.where(x > 0, x, 2.0 * x),
+    ),
+    "elu(alpha=1)": (
+        activations.elu,
+        lambda x: keras.ops.where(x > 0, x, keras.ops.exp(keras.ops.minimum(x, 0)) - 1),
     ),
     "elu": (
         lambda x: activations.elu(x, 1.5),
