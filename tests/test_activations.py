@@ -198,9 +198,11 @@ AUTODIFF = {
 
 
 @pytest.mark.parametrize("name", AUTODIFF)
-@given(x=arrays(bound=10), seed=st.integers(0, 2**16))
+@given(x=arrays(bound=5), seed=st.integers(0, 2**16))
 def test_hand_written_gradient_equals_autodiff(name, x, seed):
-    # Moderate inputs, so the written-out formulas do not overflow; no kinks.
+    # Moderate inputs: the written-out formulas do not overflow, and float32 tanh
+    # (which rounds to exactly 1 beyond |x| ~ 7.9, where 1 - y^2 is then 0) is not
+    # saturated; no kinks.
     assume(not np.isin(x, [0.0, 0.5, 3.0]).any())
     ours, formula = AUTODIFF[name]
     upstream = np.random.default_rng(seed).normal(size=x.shape).astype("float32")

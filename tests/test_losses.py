@@ -92,8 +92,9 @@ def test_binary_crossentropy_matches_keras(shape, from_logits, smoothing, axis, 
 def test_categorical_crossentropy_matches_keras(shape, from_logits, smoothing, axis, data):
     if smoothing:
         axis = -1  # Keras smooths with the size of the last axis whatever `axis` is
-    labels = data.draw(hnp.arrays(np.int64, shape[1 - (axis % 2)], elements=st.integers(0, 1)))
-    y_true = np.eye(shape[axis], dtype="float32")[labels]
+    classes, samples = (shape[0], shape[1]) if axis == 0 else (shape[1], shape[0])
+    labels = data.draw(hnp.arrays(np.int64, samples, elements=st.integers(0, classes - 1)))
+    y_true = np.eye(classes, dtype="float32")[labels]
     if axis == 0:
         y_true = y_true.T
     y_pred = data.draw(logits(shape) if from_logits else probabilities(shape))
