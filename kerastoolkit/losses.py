@@ -186,7 +186,9 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
 
 
 @functools.cache
-def _softmax_cross_entropy(axis):
+def _softmax_cross_entropy(axis, one_hot=False):
+    """Cross-entropy of softmax(z) against t; `one_hot`: rows of t sum to exactly 1."""
+
     @ops.custom_gradient
     def f(t, z):
         s = z - ops.max(z, axis=axis, keepdims=True)
@@ -198,6 +200,8 @@ def _softmax_cross_entropy(axis):
         def grad(*args, upstream=None):
             g = ops.expand_dims(_upstream(args, upstream), axis)
             y = e / total
+            if one_hot:  # sum_k t_k = 1: the course's softmax minus one-hot
+                return -g * log_y, g * (y - t)
             return -g * log_y, g * (y * ops.sum(t, axis=axis, keepdims=True) - t)
 
         return loss, grad
@@ -341,7 +345,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     if not from_logits:
         eps = keras.config.epsilon()
         z = ops.log(ops.clip(z, eps, 1.0 - eps))
-    loss = _softmax_cross_entropy(-1)(ops.one_hot(c, z.shape[-1], dtype=z.dtype), z)
+    loss = _softmax_cross_entropy(-1, one_hot=True)(ops.one_hot(c, z.shape[-1], dtype=z.dtype), z)
     if ignore_class is not None:
         loss = ops.where(valid, loss, 0.0)
     return loss
