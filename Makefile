@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export HYPOTHESIS_PROFILE ?= ci
 export KERAS_BACKEND ?= tensorflow
+export NO_MKDOCS_2_WARNING ?= 1
 
 .PHONY: demo test test-browser lint bench docs docs-serve clean
 

@@ -1,7 +1,18 @@
 """kerastoolkit: classic deep-learning algorithms as readable Keras 3 components."""
 
-__version__ = "0.1.0"
+import importlib
 
 from kerastoolkit import activations, layers, losses, models, optimizers, testing
 
-__all__ = ["activations", "layers", "losses", "models", "optimizers", "testing", "__version__"]
+__version__ = "0.1.0"
+
+# Imported on first use: they pull in scikit-learn and matplotlib.
+_LAZY = ("callbacks", "datasets", "plotting")
+
+__all__ = ["activations", "layers", "losses", "models", "optimizers", "testing", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return importlib.import_module(f"kerastoolkit.{name}")
+    raise AttributeError(f"module 'kerastoolkit' has no attribute {name!r}")

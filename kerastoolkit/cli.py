@@ -9,7 +9,9 @@ tables and writing loss/accuracy curves to `demo-output/`.
 
 `kerastoolkit bench` runs the benchmark suites of a source checkout
 (`benchmarks/<name>.py`, each with `run(quick=False) -> list[Row]`) and prints
-one table of custom-vs-built-in ratios.
+one table of custom-vs-built-in ratios. A full run (not `--quick`) also records
+each suite's table, with the date and the machine, in
+`benchmarks/results/<name>.md`, which the docs' verification page shows.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
+import os
+import platform
 import statistics
 import sys
 import time
@@ -356,7 +360,24 @@ def run_bench(args):
     for name in [args.suite] if args.suite else suites:
         print(f"running benchmarks/{name}.py{' (quick)' if args.quick else ''} ...", flush=True)
         suite = importlib.import_module(f"{root.name}.{name}")
-        rows += [dataclasses.replace(r, component=f"{name}: {r.component}")
-                 for r in suite.run(quick=args.quick)]
+        suite_rows = suite.run(quick=args.quick)
+        if not args.quick:
+            record_results(root / "results" / f"{name}.md", name, suite_rows, harness)
+        rows += [dataclasses.replace(r, component=f"{name}: {r.component}") for r in suite_rows]
     print(harness.format_table(rows, "kerastoolkit vs Keras (ratio = ours / Keras)"))
     return 0
+
+
+def record_results(path, name, rows, harness):
+    """Write one suite's table to `path`, stamped with the date, machine and versions."""
+    import tensorflow as tf
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stamp = (
+        f"Measured {time.strftime('%Y-%m-%d')} by `kerastoolkit bench` on "
+        f"{platform.system()} {platform.machine()} ({os.cpu_count()} CPUs), "
+        f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "
+        f"Keras {keras.__version__}; ratio = ours / Keras, each the median of "
+        "interleaved repeats in one process."
+    )
+    path.write_text(f"{harness.format_table(rows, name)}\n\n{stamp}\n")
