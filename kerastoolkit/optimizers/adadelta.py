@@ -74,11 +74,13 @@ class Adadelta(Optimizer):
         lr = ops.cast(learning_rate, dtype)
         g = ops.cast(gradient, dtype)
         rho = ops.cast(self.rho, dtype)
+        # 1 - rho is taken before rounding to float32, as Keras does.
+        one_minus_rho = ops.cast(1 - self.rho, dtype)
         i = self._get_variable_index(variable)
         Eg2, Edx2 = self._accumulated_grads[i], self._accumulated_delta_vars[i]
-        self.assign(Eg2, rho * Eg2 + (1 - rho) * ops.square(g))
+        self.assign(Eg2, rho * Eg2 + one_minus_rho * ops.square(g))
         dx = -ops.sqrt(Edx2 + self.epsilon) / ops.sqrt(Eg2 + self.epsilon) * g
-        self.assign(Edx2, rho * Edx2 + (1 - rho) * ops.square(dx))
+        self.assign(Edx2, rho * Edx2 + one_minus_rho * ops.square(dx))
         self.assign_add(variable, lr * dx)
 
     def get_config(self):

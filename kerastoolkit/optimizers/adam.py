@@ -98,8 +98,10 @@ class Adam(Optimizer):
         beta_2 = ops.cast(self.beta_2, dtype)
         i = self._get_variable_index(variable)
         m, v = self._momentums[i], self._velocities[i]
-        self.assign(m, beta_1 * m + (1 - beta_1) * g)
-        self.assign(v, beta_2 * v + (1 - beta_2) * ops.square(g))
+        # 1 - beta is taken before rounding to float32, as Keras does: for
+        # beta_2 = 0.999, 1 - float32(beta_2) is off by 1.3e-5 relative.
+        self.assign(m, beta_1 * m + ops.cast(1 - self.beta_1, dtype) * g)
+        self.assign(v, beta_2 * v + ops.cast(1 - self.beta_2, dtype) * ops.square(g))
         if self.amsgrad:
             v_hat = self._velocity_hats[i]
             self.assign(v_hat, ops.maximum(v_hat, v))

@@ -97,12 +97,14 @@ class RMSprop(Optimizer):
         lr = ops.cast(learning_rate, dtype)
         g = ops.cast(gradient, dtype)
         rho = ops.cast(self.rho, dtype)
+        # 1 - rho is taken before rounding to float32, as Keras does.
+        one_minus_rho = ops.cast(1 - self.rho, dtype)
         i = self._get_variable_index(variable)
         v = self._velocities[i]
-        self.assign(v, rho * v + (1 - rho) * ops.square(g))
+        self.assign(v, rho * v + one_minus_rho * ops.square(g))
         if self.centered:
             g_bar = self._average_gradients[i]
-            self.assign(g_bar, rho * g_bar + (1 - rho) * g)
+            self.assign(g_bar, rho * g_bar + one_minus_rho * g)
             denominator = v - ops.square(g_bar) + self.epsilon
         else:
             denominator = v + self.epsilon

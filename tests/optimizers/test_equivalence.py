@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from optimizer_cases import ATOL, DEFAULTS, RTOL, TWINS, keras_kwargs
 
 from kerastoolkit import optimizers
-from kerastoolkit.testing import assert_optimizers_match
+from kerastoolkit.testing import assert_optimizers_match, optimizer_trajectories
 
 
 @st.composite
@@ -119,3 +119,27 @@ def test_nesterov_equals_the_taught_look_ahead_form():
         theta = theta + v
         opt.apply_gradients([(np.array([a * phi.numpy()[0]], "float32"), phi)])
         np.testing.assert_allclose(phi.numpy()[0], theta + gamma * v, rtol=1e-5)
+
+
+# Decays close to 1, where 1 - float32(beta) is off by ~1e-5 relative: the
+# averages take 1 - beta before rounding, as Keras does, so the first step's
+# slots agree to float32 rounding (a few ulps), far tighter than RTOL.
+SLOT_ULPS_RTOL = 4 * float(np.finfo("float32").eps)
+NEAR_ONE = {
+    "Adam": dict(beta_1=0.9, beta_2=0.999),
+    "Nadam": dict(beta_1=0.9, beta_2=0.999),
+    "RMSprop": dict(rho=0.999),
+    "Adadelta": dict(rho=0.999),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEAR_ONE))
+def test_first_step_slots_round_like_keras_for_decays_near_one(name):
+    ours_cls, keras_cls, _ = TWINS[name]
+    rng = np.random.default_rng(0)
+    values = [rng.normal(size=(64,)).astype("float32")]
+    steps = [[rng.normal(size=(64,)).astype("float32")]]
+    ours = optimizer_trajectories(ours_cls(**NEAR_ONE[name]), values, steps)["slots"]
+    theirs = optimizer_trajectories(keras_cls(**NEAR_ONE[name]), values, steps)["slots"]
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=SLOT_ULPS_RTOL, atol=0)
