@@ -98,7 +98,10 @@ def _sigmoid(x):
     y = ops.sigmoid(x)
 
     def grad(*args, upstream=None):
-        return _upstream(args, upstream) * y * (1 - y)
+        # g·σ(1 − σ) as g·σ − (g·σ)·σ: three same-shape products, measured
+        # faster in TensorFlow's graph mode than subtracting from the scalar 1.
+        g_y = _upstream(args, upstream) * y
+        return g_y - g_y * y
 
     return y, grad
 
