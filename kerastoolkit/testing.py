@@ -114,22 +114,29 @@ def assert_histories_close(history, reference, rtol=1e-5, atol=0.0):
         np.testing.assert_allclose(got[key], want[key], rtol=rtol, atol=atol, err_msg=key)
 
 
-def layer_outputs_and_gradients(layer, inputs, training=False, upstream=None):
-    """Call `layer` on `inputs` and differentiate a fixed scalar of its output.
+def _call_arguments(call_kwargs):
+    """Tensors for the layer's keyword arguments, and which of them to differentiate.
 
-    The scalar is `sum(output * upstream)`; `upstream` defaults to a fixed
-    pseudo-random array so that every output element gets its own weight.
-
-    Args:
-        layer: a `keras.layers.Layer` (built or not).
-        inputs: a NumPy array.
-        training: passed to the layer. Defaults to `False`.
-        upstream: the weight array of the same shape as the output, or `None`.
-
-    Returns:
-        `(output, input_gradient, weight_gradients, upstream)` as NumPy
-        arrays; weight gradients follow `layer.trainable_weights`.
+    Floating-point arrays (or lists of them, such as `initial_state`) are
+    watched; anything else (a boolean `mask`, a flag) is passed through.
     """
+    import tensorflow as tf
+
+    kwargs, watched = {}, {}
+    for name, value in call_kwargs.items():
+        if value is None or isinstance(value, (bool, int, float, str)):
+            kwargs[name] = value
+            continue
+        several = isinstance(value, (list, tuple))
+        tensors = [tf.convert_to_tensor(v) for v in (value if several else [value])]
+        if all(t.dtype.is_floating for t in tensors):
+            watched[name] = tensors
+        kwargs[name] = tensors if several else tensors[0]
+    return kwargs, watched
+
+
+def _outputs_and_gradients(layer, inputs, training, upstream, call_kwargs):
+    """Every output of `layer(inputs, **call_kwargs)` and every gradient of one scalar."""
     if keras.backend.backend() != "tensorflow":
         raise NotImplementedError(
             "layer_outputs_and_gradients needs the TensorFlow backend. "
@@ -138,28 +145,114 @@ def layer_outputs_and_gradients(layer, inputs, training=False, upstream=None):
     import tensorflow as tf
 
     x = tf.convert_to_tensor(inputs)
+    kwargs, watched = _call_arguments(call_kwargs)
     if not layer.built:
-        layer(x, training=training)
+        layer(x, training=training, **kwargs)
     with tf.GradientTape() as tape:
         tape.watch(x)
-        y = layer(x, training=training)
+        for tensors in watched.values():
+            tape.watch(tensors)
+        out = layer(x, training=training, **kwargs)
+        outs = list(out) if isinstance(out, (list, tuple)) else [out]
         if upstream is None:
-            upstream = np.random.default_rng(1).uniform(-1, 1, size=tuple(y.shape))
-        target = tf.reduce_sum(tf.cast(y, tf.float32) * tf.cast(upstream, tf.float32))
+            rng = np.random.default_rng(1)
+            upstream = [rng.uniform(-1, 1, size=tuple(o.shape)) for o in outs]
+        elif not isinstance(upstream, (list, tuple)):
+            upstream = [upstream]
+        if len(upstream) != len(outs):
+            raise ValueError(
+                f"`upstream` needs one array per output ({len(outs)}). "
+                f"Received: {len(upstream)} arrays."
+            )
+        target = sum(
+            tf.reduce_sum(tf.cast(o, tf.float32) * tf.cast(u, tf.float32))
+            for o, u in zip(outs, upstream)
+        )
+    named = [(name, t) for name, tensors in watched.items() for t in tensors]
     weights = [w.value for w in layer.trainable_weights]
-    grads = tape.gradient(target, [x, *weights])
+    grads = tape.gradient(target, [x, *(t for _, t in named), *weights])
     as_np = [None if g is None else tf.convert_to_tensor(g).numpy() for g in grads]
-    return y.numpy(), as_np[0], as_np[1:], upstream
+    kwarg_gradients = {name: [] for name in watched}
+    for (name, _), g in zip(named, as_np[1:]):
+        kwarg_gradients[name].append(g)
+    return {
+        "outputs": [o.numpy() for o in outs],
+        "single": not isinstance(out, (list, tuple)),
+        "input_gradient": as_np[0],
+        "kwarg_gradients": kwarg_gradients,
+        "weight_gradients": as_np[1 + len(named) :],
+        "upstream": upstream,
+    }
+
+
+def layer_outputs_and_gradients(layer, inputs, training=False, upstream=None, **call_kwargs):
+    """Call `layer` on `inputs` and differentiate a fixed scalar of its output.
+
+    The scalar is `sum(output * upstream)` (summed over the outputs when the
+    layer returns several, e.g. a recurrent layer with `return_state`);
+    `upstream` defaults to fixed pseudo-random arrays so that every output
+    element gets its own weight.
+
+    Args:
+        layer: a `keras.layers.Layer` (built or not).
+        inputs: a NumPy array.
+        training: passed to the layer. Defaults to `False`.
+        upstream: the weight array of the same shape as the output (a list,
+            one per output, for several outputs), or `None`.
+        **call_kwargs: more arguments of the call, such as `mask` or
+            `initial_state`. Use `assert_layers_match` to compare the
+            gradients with respect to floating-point ones too.
+
+    Returns:
+        `(output, input_gradient, weight_gradients, upstream)` as NumPy
+        arrays; weight gradients follow `layer.trainable_weights`. `output`
+        and `upstream` are lists when the layer returns several outputs.
+
+    Examples:
+        >>> import numpy as np
+        >>> from kerastoolkit.layers import Dense
+        >>> layer = Dense(2, kernel_initializer="ones")
+        >>> y, dx, (dW, db), u = layer_outputs_and_gradients(layer, np.ones((1, 3), "float32"))
+        >>> y.tolist(), bool(np.allclose(dx, u.sum() * np.ones((1, 3))))
+        ([[3.0, 3.0]], True)
+    """
+    got = _outputs_and_gradients(layer, inputs, training, upstream, call_kwargs)
+    one = got["single"]
+    return (
+        got["outputs"][0] if one else got["outputs"],
+        got["input_gradient"],
+        got["weight_gradients"],
+        got["upstream"][0] if one else got["upstream"],
+    )
+
+
+def _assert_close(got, want, rtol, atol, what):
+    if got is None or want is None:
+        if (got is None) != (want is None):
+            raise AssertionError(f"{what}: {got!r} vs {want!r} in the reference.")
+        return
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=what)
 
 
 def assert_layers_match(
-    ours, reference, inputs, training=False, rtol=1e-5, atol=1e-5, copy_weights=True
+    ours,
+    reference,
+    inputs,
+    training=False,
+    rtol=1e-5,
+    atol=1e-5,
+    copy_weights=True,
+    **call_kwargs,
 ):
     """Assert two layers agree in output and in every gradient.
 
     The reference is built first and, with `copy_weights`, its weights are
     copied into ours (`ours.set_weights(reference.get_weights())`), so the
-    layers must share a weight layout.
+    layers must share a weight layout. Every output is compared (all of them
+    when the layers return several), then the gradients of one fixed scalar
+    of the outputs with respect to the inputs, to every floating-point array
+    in `call_kwargs` (such as an `initial_state`) and to every trainable
+    weight.
 
     Args:
         ours: the layer under test.
@@ -170,18 +263,40 @@ def assert_layers_match(
         atol: absolute tolerance. Defaults to `1e-5`.
         copy_weights: copy the reference's weights into ours first.
             Defaults to `True`.
+        **call_kwargs: more arguments of both calls, such as `mask` or
+            `initial_state`.
+
+    Examples:
+        >>> import keras, numpy as np
+        >>> from kerastoolkit.layers import LSTM
+        >>> x = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
+        >>> h0 = [np.zeros((2, 5), "float32"), np.ones((2, 5), "float32")]
+        >>> assert_layers_match(LSTM(5, return_state=True),
+        ...                     keras.layers.LSTM(5, return_state=True), x,
+        ...                     mask=np.array([[1, 1, 1, 0], [1, 1, 0, 0]], bool),
+        ...                     initial_state=h0)
     """
-    want = layer_outputs_and_gradients(reference, inputs, training=training)
+    want = _outputs_and_gradients(reference, inputs, training, None, call_kwargs)
     if not ours.built:
-        ours(inputs, training=training)
+        kwargs, _ = _call_arguments(call_kwargs)
+        ours(inputs, training=training, **kwargs)
     if copy_weights:
         ours.set_weights(reference.get_weights())
-    got = layer_outputs_and_gradients(ours, inputs, training=training, upstream=want[3])
-    np.testing.assert_allclose(got[0], want[0], rtol=rtol, atol=atol, err_msg="output")
-    np.testing.assert_allclose(got[1], want[1], rtol=rtol, atol=atol, err_msg="input gradient")
-    if len(got[2]) != len(want[2]):
+    got = _outputs_and_gradients(ours, inputs, training, want["upstream"], call_kwargs)
+    if len(got["outputs"]) != len(want["outputs"]):
         raise AssertionError(
-            f"{len(got[2])} trainable weights vs {len(want[2])} in the reference."
+            f"{len(got['outputs'])} outputs vs {len(want['outputs'])} in the reference."
         )
-    for i, (g, w) in enumerate(zip(got[2], want[2])):
-        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=f"weight gradient {i}")
+    for k, (g, w) in enumerate(zip(got["outputs"], want["outputs"])):
+        _assert_close(g, w, rtol, atol, "output" if got["single"] else f"output {k}")
+    _assert_close(got["input_gradient"], want["input_gradient"], rtol, atol, "input gradient")
+    for name, wants in want["kwarg_gradients"].items():
+        for k, (g, w) in enumerate(zip(got["kwarg_gradients"][name], wants)):
+            _assert_close(g, w, rtol, atol, f"gradient w.r.t. {name}[{k}]")
+    if len(got["weight_gradients"]) != len(want["weight_gradients"]):
+        raise AssertionError(
+            f"{len(got['weight_gradients'])} trainable weights vs "
+            f"{len(want['weight_gradients'])} in the reference."
+        )
+    for i, (g, w) in enumerate(zip(got["weight_gradients"], want["weight_gradients"])):
+        _assert_close(g, w, rtol, atol, f"weight gradient {i}")

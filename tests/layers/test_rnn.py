@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,45 +15,15 @@ RTOL = 1e-5
 ATOL = 1e-6
 
 
-def sequence_outputs_and_gradients(layer, x, mask=None, initial_state=None, training=False):
-    """Outputs of `layer` and the gradients of a fixed weighted sum of all of them.
+def assert_sequence_layers_match(ours, reference, x, mask=None, initial_state=None):
+    """Copy the reference's weights into ours; every output, state and gradient agrees.
 
     Gradients are taken with respect to the input, the initial states (if
-    given) and every trainable weight; returned as NumPy arrays (None kept).
+    given) and every trainable weight.
     """
-    x = tf.convert_to_tensor(x)
-    states = [tf.convert_to_tensor(s) for s in initial_state or []]
-    kwargs = {"mask": mask, "training": training}
-    if initial_state is not None:
-        kwargs["initial_state"] = states
-    if not layer.built:
-        layer(x, **kwargs)
-    with tf.GradientTape() as tape:
-        tape.watch([x, *states])
-        out = layer(x, **kwargs)
-        outs = list(out) if isinstance(out, (list, tuple)) else [out]
-        rng = np.random.default_rng(1)
-        target = sum(
-            tf.reduce_sum(o * rng.uniform(-1, 1, size=o.shape).astype("float32")) for o in outs
-        )
-    weights = [w.value for w in layer.trainable_weights]
-    grads = tape.gradient(target, [x, *states, *weights])
-    as_np = [None if g is None else tf.convert_to_tensor(g).numpy() for g in grads]
-    return [o.numpy() for o in outs], as_np
-
-
-def assert_sequence_layers_match(ours, reference, x, mask=None, initial_state=None):
-    """Copy the reference's weights into ours; outputs, states and all gradients agree."""
-    want_out, want_grads = sequence_outputs_and_gradients(reference, x, mask, initial_state)
-    ours(x, mask=mask, **({} if initial_state is None else {"initial_state": initial_state}))
-    ours.set_weights(reference.get_weights())
-    got_out, got_grads = sequence_outputs_and_gradients(ours, x, mask, initial_state)
-    assert len(got_out) == len(want_out)
-    for k, (g, w) in enumerate(zip(got_out, want_out)):
-        np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL, err_msg=f"output {k}")
-    assert len(got_grads) == len(want_grads)
-    for k, (g, w) in enumerate(zip(got_grads, want_grads)):
-        np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL, err_msg=f"gradient {k}")
+    assert_layers_match(
+        ours, reference, x, rtol=RTOL, atol=ATOL, mask=mask, initial_state=initial_state
+    )
 
 
 @st.composite
