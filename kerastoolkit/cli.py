@@ -7,6 +7,10 @@ layers with a Keras optimizer, kerastoolkit layers with a kerastoolkit
 optimizer, and the hand-written `ConvolutionNetwork` — printing side-by-side
 tables and writing loss/accuracy curves to `demo-output/`.
 
+`kerastoolkit plot` draws the pictures of the docs site into PNG files:
+each activation with its derivative, and the optimizers' paths on Beale's
+function and on a narrow valley.
+
 `kerastoolkit bench` runs the benchmark suites of a source checkout
 (`benchmarks/<name>.py`, each with `run(quick=False) -> list[Row]`) and prints
 one table of custom-vs-built-in ratios. A full run (not `--quick`) also records
@@ -32,7 +36,7 @@ from sklearn.model_selection import train_test_split
 import kerastoolkit
 from kerastoolkit import activations, datasets, layers, losses, optimizers
 from kerastoolkit.models import ConvolutionNetwork
-from kerastoolkit.plotting import plot_history
+from kerastoolkit.plotting import PATH_PRESETS, plot_activation, plot_history
 
 __all__ = ["main", "build_parser", "benchmarks_root", "available_suites"]
 
@@ -53,6 +57,8 @@ N_CLASSES = 10
 MNIST_SIDE = 28
 #: Our builds' test accuracy must be within this many percentage points of Keras's.
 ACCURACY_MARGIN_PP = 1.0
+#: The activations `kerastoolkit plot activations` draws (elementwise ones).
+PLOTTED_ACTIVATIONS = ("step", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "identity")
 #: Benchmark suites in the order they are run; others found are run after them.
 SUITE_ORDER = ("optimizers", "activations", "layers", "recurrent")
 
@@ -104,6 +110,27 @@ def build_parser():
         "--out", type=Path, default=Path("demo-output"),
         help="where the curves are written (default: %(default)s)",
     )
+    plot = commands.add_parser(
+        "plot", help="draw activation curves or optimizer paths into PNG files"
+    )
+    plot.add_argument(
+        "what", choices=("activations", "optimizers"),
+        help="activations: each function with its derivative; optimizers: every optimizer's "
+        "path on a surface",
+    )
+    plot.add_argument(
+        "--surface", choices=(*PATH_PRESETS, "all"), default="all",
+        help="the surface of the optimizer paths (default: %(default)s)",
+    )
+    plot.add_argument(
+        "--steps", type=_positive_int, default=None,
+        help="optimizer steps per path (default: the surface's own, "
+        + ", ".join(f"{k} {v.steps}" for k, v in PATH_PRESETS.items()) + ")",
+    )
+    plot.add_argument(
+        "--out", type=Path, default=Path("plots"),
+        help="where the PNG files are written (default: %(default)s)",
+    )
     bench = commands.add_parser("bench", help="time our components against Keras's built-ins")
     bench.add_argument("--suite", help="run only this suite (default: every suite found)")
     bench.add_argument("--quick", action="store_true", help="a few repeats only (a smoke run)")
@@ -119,6 +146,8 @@ def main(argv=None):
         return exit_.code
     if args.command == "demo":
         return run_demo(args)
+    if args.command == "plot":
+        return run_plot(args)
     return run_bench(args)
 
 
@@ -322,6 +351,33 @@ def run_demo(args):
     ok = _cnn_part(splits, args.epochs, args.optimizer or CNN_OPTIMIZER, args.out)
     print(f"\ndemo finished in {time.perf_counter() - start:.0f} s")
     return 0 if ok else 1
+
+
+# --- plot ---------------------------------------------------------------------------------------
+
+
+def run_plot(args):
+    """`kerastoolkit plot`: write the figures as PNG files into `args.out`; 0 on success."""
+    if args.what == "activations":
+        if args.steps is not None or args.surface != "all":
+            print("kerastoolkit plot: error: --steps and --surface apply to "
+                  "`plot optimizers` only", file=sys.stderr)
+            return 2
+        figures = {
+            f"activation_{name}": plot_activation(getattr(activations, name), name=name)
+            for name in PLOTTED_ACTIVATIONS
+        }
+    else:
+        surfaces = PATH_PRESETS if args.surface == "all" else [args.surface]
+        figures = {
+            f"optimizers_{name}": PATH_PRESETS[name].plot(steps=args.steps) for name in surfaces
+        }
+    args.out.mkdir(parents=True, exist_ok=True)
+    for stem, fig in figures.items():
+        path = args.out / f"{stem}.png"
+        fig.savefig(path)
+        print(f"wrote {path}")
+    return 0
 
 
 # --- bench --------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 
 import keras
@@ -34,6 +35,8 @@ __all__ = [
     "optimizer_path",
     "plot_activation",
     "plot_optimizer_paths",
+    "PathPreset",
+    "PATH_PRESETS",
     "plot_history",
     "plot_gradient_norms",
     "plot_grids",
@@ -318,6 +321,118 @@ def plot_optimizer_paths(
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small")
     fig.tight_layout()
     return fig
+
+
+@dataclasses.dataclass(frozen=True)
+class PathPreset:
+    """A surface with a start, a view and per-optimizer settings that draw legible paths.
+
+    The learning rates are chosen per optimizer so that every path is worth
+    looking at on this surface in `steps` steps (one learning rate for all
+    would leave some optimizers frozen and send others off the picture); they
+    are not tuned for speed.
+
+    Attributes:
+        surface: $f(x, y)$, written with `keras.ops`.
+        start: the common starting point $(x_0, y_0)$.
+        bounds: `((x_min, x_max), (y_min, y_max))`, the region drawn.
+        minimum: the known minimum, marked with a star.
+        steps: the number of steps each optimizer takes.
+        settings: a mapping from a `kerastoolkit.optimizers` class name to
+            its constructor arguments.
+        title: what the surface is called in a figure title.
+
+    Examples:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from kerastoolkit.plotting import PATH_PRESETS
+        >>> fig = PATH_PRESETS["valley"].plot(["SGD", "Adam"], steps=5)
+        >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        ['SGD (lr=0.09)', 'Adam (lr=0.3)']
+    """
+
+    surface: Callable
+    start: tuple[float, float]
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    minimum: tuple[float, float]
+    steps: int
+    settings: Mapping[str, Mapping[str, float]]
+    title: str
+
+    def optimizers(self, names: Sequence[str] | None = None) -> dict:
+        """Fresh optimizers labelled with their learning rate: all of `settings`, or `names`."""
+        from kerastoolkit import optimizers
+
+        names = list(self.settings) if names is None else list(names)
+        unknown = [n for n in names if n not in self.settings]
+        if unknown:
+            raise ValueError(
+                f"`names` must be among {', '.join(self.settings)}. Received: {unknown}"
+            )
+        return {
+            f"{n} (lr={self.settings[n]['learning_rate']:g})": getattr(optimizers, n)(
+                **self.settings[n]
+            )
+            for n in names
+        }
+
+    def plot(self, names=None, steps=None, title=None):
+        """`plot_optimizer_paths` of `optimizers(names)` on this surface.
+
+        Args:
+            names: the optimizers to draw (class names), or `None` for all.
+            steps: the number of steps, or `None` for `self.steps`.
+            title: the figure title, or `None` for the surface and the steps.
+
+        Returns:
+            A `matplotlib.figure.Figure`.
+        """
+        steps = self.steps if steps is None else steps
+        return plot_optimizer_paths(
+            self.optimizers(names), self.surface, self.start, steps, self.bounds, self.minimum,
+            title=f"{self.title}, {steps} steps" if title is None else title,
+        )
+
+
+PATH_PRESETS = {
+    "beale": PathPreset(
+        surface=beale,
+        start=(1.0, 1.5),
+        bounds=((-0.5, 4.0), (-1.0, 2.5)),
+        minimum=(3.0, 0.5),
+        steps=300,
+        settings={
+            "SGD": dict(learning_rate=0.01),
+            "Momentum": dict(learning_rate=0.005, momentum=0.9),
+            "Nesterov": dict(learning_rate=0.005, momentum=0.9),
+            "Adagrad": dict(learning_rate=0.5),
+            "RMSprop": dict(learning_rate=0.01),
+            "Adadelta": dict(learning_rate=10.0),
+            "Adam": dict(learning_rate=0.05),
+            "Nadam": dict(learning_rate=0.05),
+        },
+        title="Beale's function",
+    ),
+    "valley": PathPreset(
+        surface=narrow_valley,
+        start=(-8.0, 1.5),
+        bounds=((-9.0, 2.0), (-2.0, 2.0)),
+        minimum=(0.0, 0.0),
+        steps=60,
+        settings={
+            "SGD": dict(learning_rate=0.09),
+            "Momentum": dict(learning_rate=0.02, momentum=0.9),
+            "Nesterov": dict(learning_rate=0.02, momentum=0.9),
+            "Adagrad": dict(learning_rate=1.0),
+            "RMSprop": dict(learning_rate=0.1),
+            "Adadelta": dict(learning_rate=10.0),
+            "Adam": dict(learning_rate=0.3),
+            "Nadam": dict(learning_rate=0.3),
+        },
+        title="A narrow valley (curvature ratio 20)",
+    ),
+}
+"""The two surfaces of the optimizers guide (and of `kerastoolkit plot optimizers`)."""
 
 
 def _history_dict(history):

@@ -167,3 +167,36 @@ def test_a_full_bench_run_records_each_suite_for_the_docs(fake_benchmarks, capsy
 def test_a_quick_bench_run_records_nothing(fake_benchmarks, capsys):
     assert cli.main(["bench", "--quick"]) == 0
     assert not (fake_benchmarks / "results").exists()
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_activations_writes_one_png_per_function(tmp_path, capsys):
+    assert cli.main(["plot", "activations", "--out", str(tmp_path)]) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(f"activation_{n}.png" for n in cli.PLOTTED_ACTIVATIONS)
+    assert all((tmp_path / n).read_bytes().startswith(PNG_MAGIC) for n in written)
+    assert capsys.readouterr().out.count("wrote ") == len(written)
+
+
+def test_plot_optimizers_on_one_surface(tmp_path):
+    assert cli.main(["plot", "optimizers", "--surface", "valley", "--steps", "3",
+                     "--out", str(tmp_path)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["optimizers_valley.png"]
+    assert (tmp_path / "optimizers_valley.png").read_bytes().startswith(PNG_MAGIC)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["plot", "losses"], "invalid choice: 'losses'"),
+        (["plot", "optimizers", "--steps", "0"], "must be a positive integer, got 0"),
+        (["plot", "optimizers", "--surface", "rosenbrock"], "invalid choice: 'rosenbrock'"),
+        (["plot", "activations", "--steps", "3"], "apply to `plot optimizers` only"),
+    ],
+)
+def test_plot_refuses_bad_arguments(argv, message, tmp_path, capsys):
+    assert cli.main([*argv, "--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())

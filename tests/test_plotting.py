@@ -142,3 +142,10 @@ def test_plot_correlation_shows_the_padding_and_the_numbers():
 def test_bad_arguments_are_refused(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_path_presets_refuse_unknown_optimizers():
+    from kerastoolkit.plotting import PATH_PRESETS
+
+    with pytest.raises(ValueError, match="`names` must be among SGD"):
+        PATH_PRESETS["beale"].optimizers(["SGD", "LBFGS"])
