@@ -34,14 +34,14 @@ def dense_with_kernel(kernel, bias=None):
     return layer
 
 
-def conv_with_kernels(kernels, padding="valid", strides=1):
-    """Our Conv2D with kernel shape (F_h, F_w, C_in, C_out) set by hand, no bias."""
+def conv(kernels, x, padding="valid", strides=1):
+    """Our Conv2D with kernel shape (F_h, F_w, C_in, C_out) set by hand, no bias, applied to x."""
     kernels = np.asarray(kernels, "float32")
     layer = layers.Conv2D(kernels.shape[-1], kernels.shape[:2], strides=strides,
                           padding=padding, use_bias=False)
-    layer.build((None, None, None, kernels.shape[2]))
+    layer.build(x.shape)
     layer.set_weights([kernels])
-    return layer
+    return numpy(layer(x))
 
 
 def image(rows):
@@ -81,8 +81,7 @@ KERAS_SAME = [51, 48, 57, 24, 25, 16, 39, 29, 13]
 
 def correlate_1d(kernel, padding):
     """The 1-D signal as a 1×9 image, the kernel as a 1×4 Conv2D kernel."""
-    layer = conv_with_kernels(np.asarray(kernel)[None, :, None, None], padding=padding)
-    return numpy(layer(image([SIGNAL])))[0, 0, :, 0]
+    return conv(np.asarray(kernel)[None, :, None, None], image([SIGNAL]), padding)[0, 0, :, 0]
 
 
 @pytest.mark.parametrize(
@@ -126,16 +125,16 @@ ONES_2X2_SAME = [[12, 16, 9], [24, 28, 15], [15, 17, 9]]
 
 def test_2d_valid_with_a_one_hot_kernel():
     """correlate2d(x, [[2, 0], [0, 0]], 'valid') = [[2, 4], [8, 10]]."""
-    layer = conv_with_kernels(np.array([[2, 0], [0, 0]])[:, :, None, None])
-    np.testing.assert_array_equal(numpy(layer(image(IMAGE_3X3)))[0, :, :, 0], [[2, 4], [8, 10]])
+    y = conv(np.array([[2, 0], [0, 0]])[:, :, None, None], image(IMAGE_3X3))
+    np.testing.assert_array_equal(y[0, :, :, 0], [[2, 4], [8, 10]])
 
 
 def test_2d_same_with_a_one_hot_kernel_agrees_with_correlate2d():
     """The notes' correlate2d(x, [[2, 0], [0, 0]], 'same') = 2x: SciPy's 2-D `same` pads
     bottom and right, like Keras (SciPy's n-D correlate would pad top and left)."""
-    layer = conv_with_kernels(np.array([[2, 0], [0, 0]])[:, :, None, None], padding="same")
+    y = conv(np.array([[2, 0], [0, 0]])[:, :, None, None], image(IMAGE_3X3), "same")
     want = [[2, 4, 6], [8, 10, 12], [14, 16, 18]]
-    np.testing.assert_array_equal(numpy(layer(image(IMAGE_3X3)))[0, :, :, 0], want)
+    np.testing.assert_array_equal(y[0, :, :, 0], want)
     x = np.array(IMAGE_3X3)
     np.testing.assert_array_equal(scipy.signal.correlate2d(x, [[2, 0], [0, 0]], "same"), want)
     assert scipy.signal.correlate(x, np.array([[2, 0], [0, 0]]), "same")[0, 0] == 0
@@ -143,22 +142,21 @@ def test_2d_same_with_a_one_hot_kernel_agrees_with_correlate2d():
 
 def test_ones_kernel_conv2d_same():
     """Conv2D(filters=1, kernel_size=2, padding='same') with a ones kernel on the 3×3 image."""
-    layer = conv_with_kernels(np.ones((2, 2, 1, 1)), padding="same")
-    y = numpy(layer(image(IMAGE_3X3)))
+    y = conv(np.ones((2, 2, 1, 1)), image(IMAGE_3X3), "same")
     assert y.shape == (1, 3, 3, 1)
     np.testing.assert_array_equal(y[0, :, :, 0], ONES_2X2_SAME)
 
 
 def test_ones_kernel_conv2d_valid():
-    layer = conv_with_kernels(np.ones((2, 2, 1, 1)), padding="valid")
-    np.testing.assert_array_equal(numpy(layer(image(IMAGE_3X3)))[0, :, :, 0], [[12, 16], [24, 28]])
+    y = conv(np.ones((2, 2, 1, 1)), image(IMAGE_3X3), "valid")
+    np.testing.assert_array_equal(y[0, :, :, 0], [[12, 16], [24, 28]])
 
 
 def test_three_filters_ones_times_ten_and_minus_one():
     """The kernel [[[[1, 10, -1]]] ...] of shape (2, 2, 1, 3): three feature maps."""
     kernels = np.tile(np.array([1.0, 10.0, -1.0]), (2, 2, 1, 1))
     assert kernels.shape == (2, 2, 1, 3)
-    y = numpy(conv_with_kernels(kernels, padding="same")(image(IMAGE_3X3)))
+    y = conv(kernels, image(IMAGE_3X3), "same")
     base = np.array(ONES_2X2_SAME)
     for channel, scale in enumerate([1, 10, -1]):
         np.testing.assert_array_equal(y[0, :, :, channel], scale * base)
@@ -171,7 +169,7 @@ def test_the_animated_5x5_example():
     is the notes' 1·1 + 1·0 + 1·1 + 0·0 + 1·1 + 1·0 + 0·1 + 0·0 + 1·1 = 4."""
     x = [[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]]
     k = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]])
-    y = numpy(conv_with_kernels(k[:, :, None, None])(image(x)))[0, :, :, 0]
+    y = conv(k[:, :, None, None], image(x))[0, :, :, 0]
     np.testing.assert_array_equal(y, [[4, 3, 4], [2, 4, 3], [2, 3, 4]])
     np.testing.assert_array_equal(y, scipy.signal.correlate2d(x, k, "valid"))
 
@@ -180,7 +178,7 @@ def test_the_unpadded_3x3_example():
     """The 4×4 image and the kernel [[1, 0, 0], [1, 2, 1], [1, 2, 3]] without padding."""
     x = [[0, 1, 7, 5], [5, 5, 6, 6], [5, 3, 3, 0], [1, 1, 1, 2]]
     k = np.array([[1, 0, 0], [1, 2, 1], [1, 2, 3]])
-    y = numpy(conv_with_kernels(k[:, :, None, None])(image(x)))[0, :, :, 0]
+    y = conv(k[:, :, None, None], image(x))[0, :, :, 0]
     np.testing.assert_array_equal(y, [[41, 33], [25, 23]])
 
 
@@ -222,7 +220,7 @@ def test_softmax_of_the_notes_scores():
 
 
 def test_tensorflow_softmax_rows():
-    """tf.nn.softmax([[4, 5], [10, 1]]) = [[0.26894143, 0.73105854], [0.99987662, 1.2339458e-04]]."""
+    """The notes' tf.nn.softmax([[4, 5], [10, 1]]), row by row."""
     y = numpy(activations.softmax(np.array([[4.0, 5.0], [10.0, 1.0]], "float32")))
     np.testing.assert_allclose(y, [[2.6894143e-01, 7.3105854e-01], [9.9987662e-01, 1.2339458e-04]],
                                rtol=RTOL)

@@ -1,4 +1,4 @@
-"""Models from the course: the perceptron, the hand-written CNN, regression models, the language model."""
+"""Models from the course: the perceptron, the hand-written CNN, regression, the language model."""
 
 from kerastoolkit.models.convnet import ConvolutionNetwork
 from kerastoolkit.models.language_model import (
