@@ -1,4 +1,4 @@
-"""Figures of the landscape guide: minima and a saddle, optimizer paths, LR schedules, loss vs accuracy."""
+"""Figures of the landscape guide: minima and a saddle, paths, schedules, loss vs accuracy."""
 
 import keras
 import matplotlib.figure
@@ -47,7 +47,7 @@ def landscape_starts():
     fig = matplotlib.figure.Figure(figsize=(7.0, 4.5), dpi=plotting.FIGURE_DPI)
     ax = fig.subplots()
     _contours(ax)
-    for name, start in STARTS.items():
+    for start in STARTS.values():
         path = plotting.optimizer_path(optimizers.SGD(learning_rate=LEARNING_RATE),
                                        two_minima, start, STEPS)
         ax.plot(path[:, 0], path[:, 1], ".-", markersize=2, linewidth=1.2,

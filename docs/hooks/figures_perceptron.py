@@ -1,4 +1,4 @@
-"""Figures of the perceptron guide: logic gates as decision boundaries, the learning rule at work."""
+"""Figures of the perceptron guide: logic gates as decision boundaries, the rule at work."""
 
 import keras
 import matplotlib.figure

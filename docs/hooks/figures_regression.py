@@ -1,4 +1,4 @@
-"""Figures of the regression guide: the cost curve J(w), odds and logit, a decision boundary, Iris."""
+"""Figures of the regression guide: the cost J(w), odds and logit, a decision boundary, Iris."""
 
 import keras
 import matplotlib.figure

@@ -1,4 +1,4 @@
-"""Figures of the word-vectors guide: cosine similarities of a trained LanguageModel's embeddings."""
+"""Figures of the word-vectors guide: cosine similarities of a trained LanguageModel's rows."""
 
 import keras
 import matplotlib.figure
