@@ -1,4 +1,4 @@
-"""Models from the course: the hand-written CNN, regression models, the language model."""
+"""Models from the course: the perceptron, the hand-written CNN, regression, the language model."""
 
 from kerastoolkit.models.convnet import ConvolutionNetwork
 from kerastoolkit.models.language_model import (
@@ -10,10 +10,12 @@ from kerastoolkit.models.language_model import (
     tokenize,
     truncated_bptt_batches,
 )
+from kerastoolkit.models.perceptron import Perceptron
 from kerastoolkit.models.regression import LinearRegression, LogisticRegression
 from kerastoolkit.models.three_layer import three_layer_network
 
 __all__ = [
+    "Perceptron",
     "ConvolutionNetwork",
     "LinearRegression",
     "LogisticRegression",
