@@ -51,7 +51,13 @@ def _twin(layer):
     if ours is RNN:
         config.pop("cell")
         return RNN(_twin(layer.cell), **config)
-    return ours.from_config(config)
+    try:
+        return ours.from_config(config)
+    except TypeError as error:
+        # Keras's from_config wraps our ValueError (which names the refused argument).
+        if isinstance(error.__context__, ValueError):
+            raise error.__context__ from None
+        raise
 
 
 def _copy_weights(source, target):

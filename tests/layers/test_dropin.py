@@ -330,3 +330,19 @@ def test_sparse_symbolic_inputs_give_sparse_outputs(make):
 def test_ragged_symbolic_indices_give_ragged_embeddings():
     assert K.Embedding(5, 2)(keras.Input((None,), ragged=True, dtype="int32")).ragged
     assert not K.Embedding(5, 2)(keras.Input((None,), dtype="int32")).ragged
+
+
+def test_dropout_passes_the_mask_in_training_too():
+    # Without training, the old Dropout returned its input tensor itself, mask attached; a
+    # training call makes a new tensor, which carries the mask only if Dropout supports it.
+    # noise_shape (None, 1, 4) draws one row per sequence, the same for any length.
+    def model(length):
+        net = _padded_pipeline(K.Dropout(0.5, noise_shape=(None, 1, 4), seed=3))
+        return keras.Sequential([keras.Input((length,), dtype="int32"), *net.layers])
+
+    short, long = model(TOKENS.shape[1]), model(TOKENS.shape[1] + 3)
+    long.set_weights(short.get_weights())
+    longer = np.pad(TOKENS, ((0, 0), (0, 3)))
+    np.testing.assert_allclose(
+        long(longer, training=True), short(TOKENS, training=True), rtol=RTOL, atol=ATOL
+    )
