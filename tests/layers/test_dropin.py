@@ -346,3 +346,11 @@ def test_dropout_passes_the_mask_in_training_too():
     np.testing.assert_allclose(
         long(longer, training=True), short(TOKENS, training=True), rtol=RTOL, atol=ATOL
     )
+
+
+@pytest.mark.parametrize("make", [K.MaxPooling2D, lambda: K.AveragePooling2D(2)])
+def test_pooling_is_built_at_construction_and_still_checks_its_input(make):
+    layer = make()
+    assert layer.built
+    with pytest.raises(ValueError, match="rank"):
+        layer(keras.Input((4, 4)))
