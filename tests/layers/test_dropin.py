@@ -11,6 +11,19 @@ from kerastoolkit import layers as K
 # float32 products and sums over at most a few dozen terms, in another order.
 RTOL, ATOL = 1e-6, 1e-6
 
+
+def _numpy(value):
+    return keras.ops.convert_to_numpy(value)
+
+
+def assert_close(actual, desired, **tolerances):
+    np.testing.assert_allclose(_numpy(actual), _numpy(desired), **tolerances)
+
+
+def assert_equal(actual, desired):
+    np.testing.assert_array_equal(_numpy(actual), _numpy(desired))
+
+
 TF_ONLY = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="sparse/ragged symbolic inputs are TF-only"
 )
@@ -54,7 +67,7 @@ def test_mask_reaches_the_next_layer_as_with_keras(ours, theirs):
     if theirs is not None:
         keras_model = _padded_pipeline(theirs())
         our_model.set_weights(keras_model.get_weights())
-        np.testing.assert_allclose(
+        assert_close(
             our_model.predict(TOKENS, verbose=0),
             keras_model.predict(TOKENS, verbose=0),
             rtol=RTOL,
@@ -65,7 +78,7 @@ def test_mask_reaches_the_next_layer_as_with_keras(ours, theirs):
     our_longer = keras.Sequential(
         [keras.Input((longer.shape[1],), dtype="int32"), *our_model.layers]
     )
-    np.testing.assert_allclose(
+    assert_close(
         our_longer.predict(longer, verbose=0),
         our_model.predict(TOKENS, verbose=0),
         rtol=RTOL,
@@ -90,7 +103,7 @@ def test_the_issue_example_dense_before_lstm():
 
     theirs, ours = model(keras.layers.Dense(3)), model(K.Dense(3))
     ours.set_weights(theirs.get_weights())
-    np.testing.assert_allclose(ours(x), theirs(x), rtol=RTOL, atol=ATOL)
+    assert_close(ours(x), theirs(x), rtol=RTOL, atol=ATOL)
 
 
 def test_batch_normalization_leaves_masked_steps_out_of_the_moments():
@@ -100,21 +113,19 @@ def test_batch_normalization_leaves_masked_steps_out_of_the_moments():
     ours, theirs = K.BatchNormalization(momentum=0.5), keras.layers.BatchNormalization(momentum=0.5)
     y_ours = ours(x, training=True, mask=mask)
     y_theirs = theirs(x, training=True, mask=mask)
-    np.testing.assert_allclose(y_ours, y_theirs, rtol=RTOL, atol=ATOL)
+    assert_close(y_ours, y_theirs, rtol=RTOL, atol=ATOL)
     for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
-        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
+        assert_close(a, b, rtol=RTOL, atol=ATOL)
     # The moving mean folds in the mean of the unmasked steps only (momentum 0.5).
-    np.testing.assert_allclose(ours.moving_mean, 0.5 * x[mask].mean(axis=0), rtol=RTOL, atol=ATOL)
+    assert_close(ours.moving_mean, 0.5 * x[mask].mean(axis=0), rtol=RTOL, atol=ATOL)
 
 
 def test_batch_normalization_fully_masked_batch_gives_zero_moments_as_keras():
     x = np.ones((2, 3, 2), "float32")
     mask = np.zeros((2, 3), bool)
     ours, theirs = K.BatchNormalization(momentum=0.0), keras.layers.BatchNormalization(momentum=0.0)
-    np.testing.assert_allclose(
-        ours(x, training=True, mask=mask), theirs(x, training=True, mask=mask), rtol=RTOL
-    )
-    np.testing.assert_array_equal(ours.moving_mean, np.zeros(2, "float32"))
+    assert_close(ours(x, training=True, mask=mask), theirs(x, training=True, mask=mask), rtol=RTOL)
+    assert_equal(ours.moving_mean, np.zeros(2, "float32"))
 
 
 def test_batch_normalization_refuses_a_mask_of_the_wrong_rank():
@@ -134,7 +145,7 @@ def test_softmax_numeric_mask_keeps_entries_above_one_half_as_keras():
     x = np.array([[1.0, 2.0, 3.0, 4.0]], "float32")
     mask = np.array([[0.3, 1.0, 0.7, 0.5]], "float32")
     y = K.Softmax()(x, mask=mask)
-    np.testing.assert_allclose(y, keras.layers.Softmax()(x, mask=mask), rtol=RTOL, atol=ATOL)
+    assert_close(y, keras.layers.Softmax()(x, mask=mask), rtol=RTOL, atol=ATOL)
     assert float(y[0, 0]) == 0.0 and float(y[0, 3]) == 0.0
 
 
@@ -169,8 +180,8 @@ def test_embedding_weights_argument_loads_the_table(as_list):
     table = np.arange(12, dtype="float32").reshape(4, 3)
     layer = K.Embedding(4, 3, weights=[table] if as_list else table)
     assert layer.built
-    np.testing.assert_array_equal(layer.embeddings, table)
-    np.testing.assert_array_equal(layer(np.array([[3, 0]]))[0], table[[3, 0]])
+    assert_equal(layer.embeddings, table)
+    assert_equal(layer(np.array([[3, 0]]))[0], table[[3, 0]])
 
 
 def test_embedding_input_length_is_deprecated_as_in_keras():
@@ -186,7 +197,7 @@ def test_lstm_takes_kerass_implementation_argument(implementation):
     theirs(x)
     ours(x)
     ours.set_weights(theirs.get_weights())
-    np.testing.assert_allclose(ours(x), theirs(x), rtol=RTOL, atol=ATOL)
+    assert_close(ours(x), theirs(x), rtol=RTOL, atol=ATOL)
     assert ours.cell.implementation == implementation
 
 
@@ -211,7 +222,7 @@ def test_leaky_relu_alpha_is_the_deprecated_negative_slope_with_kerass_warning()
         warnings.simplefilter("ignore")
         theirs = keras.layers.LeakyReLU(alpha=0.001)
     assert ours.negative_slope == 0.001
-    np.testing.assert_array_equal(ours(x), theirs(x))
+    assert_equal(ours(x), theirs(x))
     assert ours.get_config()["negative_slope"] == 0.001 and "alpha" not in ours.get_config()
 
 
@@ -271,7 +282,7 @@ def test_dense_activation_can_be_removed_after_construction():
     x = np.array([[1.0, -2.0]], "float32")
     layer = K.Dense(2, activation="relu", kernel_initializer="ones", bias_initializer="zeros")
     layer.activation = None
-    np.testing.assert_array_equal(layer(x), np.array([[-1.0, -1.0]], "float32"))
+    assert_equal(layer(x), np.array([[-1.0, -1.0]], "float32"))
 
 
 @pytest.mark.parametrize("base", [K.ReLU, K.Sigmoid, K.Identity, K.Softmax, K.Dropout])
@@ -312,7 +323,7 @@ def test_rnn_takes_a_cell_with_state_size_but_no_output_size():
     theirs(x)
     ours(x)
     ours.set_weights(theirs.get_weights())
-    np.testing.assert_allclose(ours(x, training=True), theirs(x, training=True), rtol=RTOL)
+    assert_close(ours(x, training=True), theirs(x, training=True), rtol=RTOL)
     assert ours.compute_output_shape(x.shape) == (2, 5)
 
 
@@ -343,9 +354,7 @@ def test_dropout_passes_the_mask_in_training_too():
     short, long = model(TOKENS.shape[1]), model(TOKENS.shape[1] + 3)
     long.set_weights(short.get_weights())
     longer = np.pad(TOKENS, ((0, 0), (0, 3)))
-    np.testing.assert_allclose(
-        long(longer, training=True), short(TOKENS, training=True), rtol=RTOL, atol=ATOL
-    )
+    assert_close(long(longer, training=True), short(TOKENS, training=True), rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.parametrize("make", [K.MaxPooling2D, lambda: K.AveragePooling2D(2)])
