@@ -11,6 +11,7 @@ from kerastoolkit.layers.activation import (
     Tanh,
 )
 from kerastoolkit.layers.conv import Conv2D
+from kerastoolkit.layers.conversion import KERAS_TWINS, from_keras
 from kerastoolkit.layers.dense import Dense
 from kerastoolkit.layers.dropout import Dropout
 from kerastoolkit.layers.embedding import Embedding
@@ -50,4 +51,7 @@ __all__ = [
     "SimpleRNN",
     "LSTM",
     "DropoutMasks",
+    # moving a Keras model onto these layers
+    "from_keras",
+    "KERAS_TWINS",
 ]

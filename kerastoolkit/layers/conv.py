@@ -5,6 +5,8 @@ import math
 import keras
 from keras import ops
 
+from kerastoolkit.layers._keras_args import NoLoRA, refuse_lora
+
 __all__ = ["Conv2D"]
 
 PADDINGS = ("valid", "same", "full")
@@ -98,7 +100,7 @@ def strided_window(x, i, j, out_shape, strides):
 
 
 @keras.saving.register_keras_serializable(package="kerastoolkit")
-class Conv2D(keras.layers.Layer):
+class Conv2D(NoLoRA, keras.layers.Layer):
     r"""2-D convolution layer (a cross-correlation), channels last, computed as im2col.
 
     A small kernel slides over the image; at each position it takes the dot
@@ -155,6 +157,9 @@ class Conv2D(keras.layers.Layer):
         activity_regularizer: regularizer of $Y$. Defaults to `None`.
         kernel_constraint: constraint on $K$. Defaults to `None`.
         bias_constraint: constraint on $b$. Defaults to `None`.
+        lora_rank: only `None` (Keras's LoRA is not implemented).
+            Defaults to `None`.
+        lora_alpha: only `None`. Defaults to `None`.
 
     Examples:
         The course's 4×4 image with a 2×2 kernel, stride 2:
@@ -197,9 +202,12 @@ class Conv2D(keras.layers.Layer):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        refuse_lora("Conv2D", lora_rank, lora_alpha)
         if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
             raise ValueError(f"`filters` must be a positive integer. Received: filters={filters!r}")
         if groups != 1:
@@ -297,6 +305,7 @@ class Conv2D(keras.layers.Layer):
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
             "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": keras.regularizers.serialize(self.activity_regularizer),
             "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
             "bias_constraint": keras.constraints.serialize(self.bias_constraint),
         }

@@ -10,6 +10,18 @@ __all__ = ["LSTM", "LSTMCell"]
 # The four gates, in Keras's order along the last axis of kernel and bias.
 GATES = 4
 
+# Keras's two ways of computing the gates: 1 (four products), 2 (one fused product).
+IMPLEMENTATIONS = (1, 2)
+
+
+def _check_implementation(implementation):
+    if isinstance(implementation, bool) or implementation not in IMPLEMENTATIONS:
+        raise ValueError(
+            f"`implementation` must be one of {IMPLEMENTATIONS}. "
+            f"Received: implementation={implementation!r}"
+        )
+    return implementation
+
 
 @keras.saving.register_keras_serializable(package="kerastoolkit")
 class LSTMCell(DropoutMasks, keras.layers.Layer):
@@ -43,7 +55,9 @@ class LSTMCell(DropoutMasks, keras.layers.Layer):
     dropout rates outside $[0, 1)$ are refused rather than clamped, and with
     `recurrent_dropout` one mask $m_h$ serves all four gates (Keras then
     switches to four masks and four products), keeping the single fused
-    product.
+    product. Keras's `implementation` argument is accepted (1 or 2); both
+    compute the one fused product here (Keras's 1 splits it into four, the
+    same sums up to rounding), and it is not saved in the config, as in Keras.
 
     Args:
         units: the size of $h$ and $c$, a positive integer.
@@ -65,6 +79,8 @@ class LSTMCell(DropoutMasks, keras.layers.Layer):
         dropout: rate of $m_x$, in $[0, 1)$. Defaults to `0.0`.
         recurrent_dropout: rate of $m_h$, in $[0, 1)$. Defaults to `0.0`.
         seed: seed of the dropout masks. Defaults to `None`.
+        implementation: `1` or `2`, accepted for Keras's configs and
+            scripts; the computation is the same. Defaults to `2`.
 
     Examples:
         >>> import keras, numpy as np
@@ -102,9 +118,11 @@ class LSTMCell(DropoutMasks, keras.layers.Layer):
         dropout=0.0,
         recurrent_dropout=0.0,
         seed=None,
+        implementation=2,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.implementation = _check_implementation(implementation)
         self.units = _check_units(units)
         self.activation = keras.activations.get(activation)
         self.recurrent_activation = keras.activations.get(recurrent_activation)
@@ -225,8 +243,8 @@ class LSTM(_CellSequence):
     arguments, defaults, outputs (with `return_state`: output, $h_T$, $c_T$)
     and weight layout, so `set_weights` copies across. Keras's LSTM can hand
     the loop to cuDNN on a GPU; this one always runs the cell in Keras's
-    backend loop, which is what Keras's LSTM runs on a CPU. Its `use_cudnn`
-    argument is therefore not taken.
+    backend loop, which is what Keras's LSTM runs on a CPU, so `use_cudnn`
+    is accepted as `"auto"` or `False` and `True` is refused.
 
     Args:
         units: the size of $h$ and $c$, a positive integer.
@@ -254,6 +272,9 @@ class LSTM(_CellSequence):
         stateful: carry $(h_T, c_T)$ of each batch row into the next batch.
             Defaults to `False`.
         unroll: unroll the loop into a static graph. Defaults to `False`.
+        use_cudnn: `"auto"` or `False` (the backend loop either way); `True`
+            is refused. Defaults to `"auto"`.
+        implementation: `1` or `2`, see `LSTMCell`. Defaults to `2`.
 
     Examples:
         >>> import numpy as np
@@ -294,8 +315,15 @@ class LSTM(_CellSequence):
         go_backwards=False,
         stateful=False,
         unroll=False,
+        use_cudnn="auto",
+        implementation=2,
         **kwargs,
     ):
+        if not (use_cudnn is False or use_cudnn == "auto"):
+            raise ValueError(
+                "LSTM runs Keras's backend loop, never cuDNN, so `use_cudnn` must be 'auto' "
+                f"or False. Received: use_cudnn={use_cudnn!r}"
+            )
         cell = LSTMCell(
             units,
             activation=activation,
@@ -314,6 +342,7 @@ class LSTM(_CellSequence):
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
             seed=seed,
+            implementation=implementation,
             dtype=kwargs.get("dtype"),
             trainable=kwargs.get("trainable", True),
             name="lstm_cell",
@@ -328,3 +357,4 @@ class LSTM(_CellSequence):
             activity_regularizer=activity_regularizer,
             **kwargs,
         )
+        self.use_cudnn = use_cudnn

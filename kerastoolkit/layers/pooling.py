@@ -26,6 +26,11 @@ class _Pooling2D(keras.layers.Layer):
         self.strides = self.pool_size if strides is None else pair("strides", strides)
         self.padding = check_padding(padding, POOL_PADDINGS)
         self.data_format = check_data_format(data_format)
+        # Weightless, so built at construction as Keras's pooling layers are (the
+        # geometry is still checked by compute_output_shape and call); a subclass
+        # with a build of its own gets it called.
+        if type(self).build is _Pooling2D.build:
+            self.built = True
 
     def _geometry(self, input_shape):
         name = type(self).__name__

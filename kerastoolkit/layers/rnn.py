@@ -15,6 +15,15 @@ def _check_units(units):
     return units
 
 
+def _output_size(cell):
+    """A cell's output width: `output_size`, or (as Keras reads it) its first state size."""
+    size = getattr(cell, "output_size", None)
+    if size is None:
+        state_size = cell.state_size
+        size = state_size[0] if isinstance(state_size, (list, tuple)) else state_size
+    return size
+
+
 def _check_rate(name, rate):
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
         raise ValueError(f"`{name}` must be a float in [0, 1). Received: {name}={rate!r}")
@@ -263,8 +272,9 @@ class RNN(keras.layers.RNN):
     clear message.
 
     Args:
-        cell: a recurrent cell (`SimpleRNNCell`, `LSTMCell`, any Keras cell)
-            or a list of cells to stack.
+        cell: a recurrent cell (`SimpleRNNCell`, `LSTMCell`, any Keras cell;
+            without `output_size`, the first state size is the output's, as
+            in Keras) or a list of cells to stack.
         return_sequences: return every $y_t$, not only $y_T$.
             Defaults to `False`.
         return_state: also return the final state(s). Defaults to `False`.
@@ -337,7 +347,7 @@ class RNN(keras.layers.RNN):
                 cell.get_recurrent_dropout_mask(
                     ops.ones((batch, cell.units), dtype=cell.compute_dtype)
                 )
-            width = cell.output_size
+            width = _output_size(cell)
 
     def _reset_masks(self):
         for cell in self._cells():
@@ -376,6 +386,7 @@ class _CellSequence(RNN):
     def get_config(self):
         config = super().get_config()
         del config["cell"]
+        config["activity_regularizer"] = keras.regularizers.serialize(self.activity_regularizer)
         cell_config = {
             k: v for k, v in self.cell.get_config().items() if k not in _LAYER_KEYS
         }
