@@ -23,6 +23,11 @@ from kerastoolkit.layers.reshaping import Flatten
 from kerastoolkit.layers.residual import Residual
 from kerastoolkit.layers.rnn import RNN, DropoutMasks, SimpleRNN, SimpleRNNCell
 
+# Keras's short aliases (the course's code writes `MaxPool2D`); left out of
+# __all__ so the API reference documents each class once.
+MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
+
 __all__ = [
     # activations
     "Step",

@@ -103,3 +103,12 @@ def test_bad_arguments_and_inputs(cls):
         cls(2)(np.zeros((1, 4, 4), "float32"))
     with pytest.raises(ValueError, match="larger than the input"):
         cls(3)(np.zeros((1, 2, 5, 1), "float32"))
+
+
+def test_short_aliases_are_keras_s():
+    # Keras spells MaxPooling2D also MaxPool2D (the course's code uses it).
+    from kerastoolkit import layers
+
+    assert keras.layers.MaxPool2D is keras.layers.MaxPooling2D
+    assert layers.MaxPool2D is layers.MaxPooling2D
+    assert layers.AvgPool2D is layers.AveragePooling2D
