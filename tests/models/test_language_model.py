@@ -285,7 +285,7 @@ def test_weight_tying_reuses_the_embedding():
     tied.output_bias.assign(np.arange(len(vocab), dtype="float32"))
     h = tokens  # the scores are (top LSTM output) @ E^T + b
     x = tied.embedding(h)
-    for lstm in tied.lstms:
+    for lstm in tied.recurrent_layers:
         x = lstm(x)[0]
     want = x.numpy() @ tied.word_vectors.T + np.arange(len(vocab))
     np.testing.assert_allclose(tied(tokens), want, rtol=1e-5, atol=1e-6)
@@ -294,7 +294,7 @@ def test_weight_tying_reuses_the_embedding():
 def test_dropout_only_in_depth():
     model = LanguageModel(["a", "b"], embedding_dim=4, units=4, num_layers=3, dropout=0.4)
     assert [d.rate for d in model.drops] == [0.4] * 4
-    assert all(lstm.dropout == lstm.recurrent_dropout == 0 for lstm in model.lstms)
+    assert all(lstm.dropout == lstm.recurrent_dropout == 0 for lstm in model.recurrent_layers)
 
 
 def test_most_similar_by_cosine():
