@@ -75,8 +75,15 @@ def clip_by_global_norm(gradients, threshold):
     \end{aligned}$$
 
     It matches Keras's `global_clipnorm` optimizer option (TensorFlow's
-    `clip_by_global_norm`). `None` gradients are kept as `None` and left out
-    of the norm.
+    `clip_by_global_norm`) on dense gradients. `None` gradients are kept as
+    `None` and left out of the norm. A sparse gradient (TensorFlow's
+    `tf.IndexedSlices`, what the tape gives an embedding table) counts in the
+    norm as the dense gradient it stands for, a row read several times by
+    the sum of its slices; Keras's `global_clipnorm` and TensorFlow's
+    `clip_by_global_norm` square the slices one by one instead, so on a batch
+    that reads a word twice they measure another norm than the same
+    gradient's dense form (the one JAX and PyTorch, and the hand-derived
+    backward pass, give). A clipped sparse gradient comes back dense.
 
     Args:
         gradients: a list of gradient tensors (or `None`).
@@ -95,9 +102,16 @@ def clip_by_global_norm(gradients, threshold):
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
         raise ValueError(f"`threshold` must be a positive float. Received: threshold={threshold!r}")
     g = [None if x is None else ops.convert_to_tensor(x, dtype="float32") for x in gradients]
-    norm = ops.sqrt(sum(ops.sum(ops.square(x)) for x in g if x is not None))
+    norm = ops.sqrt(sum(_squared_norm(x) for x in g if x is not None))
     scale = ops.where(norm >= threshold, threshold / norm, 1.0)
     return [None if x is None else x * ops.cast(scale, x.dtype) for x in g]
+
+
+def _squared_norm(x):
+    """The squared norm of a gradient; a sparse one adds the slices of a row before squaring."""
+    if hasattr(x, "indices") and hasattr(x, "dense_shape"):  # tf.IndexedSlices
+        x = ops.segment_sum(x.values, x.indices, num_segments=x.dense_shape[0])
+    return ops.sum(ops.square(x))
 
 
 class _Streams:
@@ -116,7 +130,7 @@ class _Streams:
     def __init__(self):
         self.states = {}
 
-    def open(self, mode, streams, units, states_per_layer):
+    def open(self, mode, streams, units, states_per_layer, dtype=None):
         """Zero the states of `mode`, made anew if the number of streams changed.
 
         Returns:
@@ -127,7 +141,10 @@ class _Streams:
             self.reset(mode)
             return False
         self.states[mode] = [
-            [keras.Variable(ops.zeros((streams, units)), trainable=False) for _ in range(n)]
+            [
+                keras.Variable(ops.zeros((streams, units), dtype=dtype), trainable=False)
+                for _ in range(n)
+            ]
             for n in states_per_layer
         ]
         return True

@@ -317,7 +317,7 @@ class LanguageModel(keras.Model):
         if not self.built:
             self.build((batch_size, *x.shape[1:]))
         layout = [self.states_per_layer] * self.num_layers
-        if self._streams.open(mode, batch_size, self.units, layout):
+        if self._streams.open(mode, batch_size, self.units, layout, self.compute_dtype):
             if mode == "train":
                 self.train_function = None
             else:

@@ -338,31 +338,37 @@ def language_model_gradients(model, tokens, y, states=None, training=True, seed_
         recurrent layer, its final states.
     """
     tokens = ops.convert_to_tensor(tokens)
-    E = model.embedding.embeddings
-    B = ops.shape(tokens)[0]
+    dtype = model.compute_dtype
+
+    def weight(v):
+        return ops.cast(v, dtype)
+
+    E = weight(model.embedding.embeddings)
+    B, T = ops.shape(tokens)[0], tokens.shape[1]
+    zeros = ops.zeros((B, model.units), dtype=dtype)
 
     # Forward, keeping the caches and the dropout masks.
-    masks = [model.drops[0](ops.ones((B, tokens.shape[1], E.shape[1])), training=training)]
+    masks = [model.drops[0](ops.ones((B, T, E.shape[1]), dtype=dtype), training=training)]
     x = ops.take(E, tokens, axis=0) * masks[0]
     caches, final = [], []
     for k, layer in enumerate(model.recurrent_layers):
-        cell = layer.cell
-        s0 = states[k] if states is not None else None
-        h0 = ops.zeros((B, model.units)) if s0 is None else ops.convert_to_tensor(s0[0])
+        W_x, W_h, b = (weight(v) for v in (layer.cell.kernel, layer.cell.recurrent_kernel,
+                                           layer.cell.bias))
+        s0 = [zeros] * model.states_per_layer if states is None else states[k]
+        s0 = [ops.cast(s, dtype) for s in s0]
         if model.cell == "lstm":
-            c0 = ops.zeros((B, model.units)) if s0 is None else ops.convert_to_tensor(s0[1])
-            hs, c, cache = time_lstm_forward(
-                x, h0, c0, cell.kernel, cell.recurrent_kernel, cell.bias
-            )
+            hs, c, cache = time_lstm_forward(x, s0[0], s0[1], W_x, W_h, b)
             final.append([hs[:, -1], c])
         else:
-            hs, cache = time_rnn_forward(x, h0, cell.kernel, cell.recurrent_kernel, cell.bias)
+            hs, cache = time_rnn_forward(x, s0[0], W_x, W_h, b)
             final.append([hs[:, -1]])
         caches.append(cache)
         masks.append(model.drops[k + 1](ops.ones_like(hs), training=training))
         x = hs * masks[-1]
-    W = ops.transpose(E) if model.tie_weights else model.dense.kernel
-    b = model.output_bias if model.tie_weights else model.dense.bias
+    if model.tie_weights:
+        W, b = ops.transpose(E), weight(model.output_bias)
+    else:
+        W, b = weight(model.dense.kernel), weight(model.dense.bias)
     scores = ops.matmul(x, W) + b
 
     # Backward, from the loss down.
@@ -370,7 +376,7 @@ def language_model_gradients(model, tokens, y, states=None, training=True, seed_
     if seed_scale is not None:
         ds = seed_scale(ds)
     dW, db, dx = affine_backward(x, ds, W)
-    grads = {id(b): db}
+    grads = {}
     for k in reversed(range(model.num_layers)):
         cell = model.recurrent_layers[k].cell
         backward = time_lstm_backward if model.cell == "lstm" else time_rnn_backward
@@ -379,7 +385,9 @@ def language_model_gradients(model, tokens, y, states=None, training=True, seed_
     dE = embedding_backward(tokens, dx * masks[0], E.shape[0])
     if model.tie_weights:
         dE = dE + ops.transpose(dW)  # the output layer's contribution, W = E^T
+        grads[id(model.output_bias)] = db
     else:
-        grads[id(model.dense.kernel)] = dW
-    grads[id(E)] = dE
-    return [grads[id(v)] for v in model.trainable_variables], scores, final
+        grads.update({id(model.dense.kernel): dW, id(model.dense.bias): db})
+    grads[id(model.embedding.embeddings)] = dE
+    weights = model.trainable_variables
+    return [ops.cast(grads[id(v)], v.dtype) for v in weights], scores, final

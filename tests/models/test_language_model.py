@@ -139,6 +139,25 @@ def test_clipping_keeps_none_and_checks_threshold():
         clip_by_global_norm([], 0)
 
 
+def test_clipping_measures_a_sparse_gradient_by_its_dense_form():
+    """An embedding's tape gradient (rows 1, 1, 2) counts as the dense gradient it stands for.
+
+    Row 1 is read twice: its gradient is the sum of the two slices, so the
+    norm is sqrt(|2 + 2|^2 + |2|^2) per column, not sqrt(2^2 + 2^2 + 2^2).
+    """
+    table = tf.Variable(np.ones((4, 2), "float32"))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.gather(table, [1, 1, 2]) * 2.0)
+    sparse = tape.gradient(loss, table)
+    assert isinstance(sparse, tf.IndexedSlices)
+    dense = tf.convert_to_tensor(sparse).numpy()
+    got = clip_by_global_norm([sparse], 1.0)[0]
+    want = clip_by_global_norm([dense], 1.0)[0]
+    np.testing.assert_allclose(tf.convert_to_tensor(got), want, rtol=CLIP_RTOL)
+    np.testing.assert_allclose(global_norm([tf.convert_to_tensor(got).numpy()]), 1.0,
+                               rtol=CLIP_RTOL)
+
+
 # --- similarity and perplexity ---
 
 
