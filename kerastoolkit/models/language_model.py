@@ -239,7 +239,9 @@ class LanguageModel(keras.Model):
         x = self.drops[0](self.embedding(tokens), training=training)
         final = []
         for k, layer in enumerate(self.recurrent_layers):
-            s0 = None if states is None else [ops.stop_gradient(s) for s in states[k]]
+            s0 = None if states is None else [
+                ops.stop_gradient(ops.convert_to_tensor(s)) for s in states[k]
+            ]
             x, *state = layer(x, initial_state=s0, training=training)
             final.append(state)
             x = self.drops[k + 1](x, training=training)
