@@ -357,6 +357,17 @@ class LanguageModel(keras.Model):
             **kwargs,
         )
 
+    def train_on_batch(self, x=None, y=None, **kwargs):
+        """One update on one batch of blocks, its rows the streams, continuing the last batch's.
+
+        The first call (or a call with another number of rows) starts the
+        streams from zero state.
+        """
+        current = self._streams.states.get("train")
+        if current is None or current[0][0].shape[0] != len(x):
+            self._open_streams("train", x, len(x))
+        return super().train_on_batch(x, y, **kwargs)
+
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         self._open_streams("test", x, batch_size)
         return super().evaluate(x, y, batch_size=batch_size, **kwargs)
