@@ -19,9 +19,12 @@ Examples:
     >>> from kerastoolkit import experiments
     >>> list(experiments.EXPERIMENTS)[:3]
     ['optimizers', 'three-layer-inference', 'activations']
-    >>> result = experiments.run("learning-rate", quick=True)
-    >>> [row["behaviour"] for row in result.rows]
+    >>> result = experiments.run("learning-rate", quick=True, verbose=0)
+    >>> steps, curve = result.tables.values()
+    >>> [row["behaviour"] for row in steps]
     ['converges slowly', 'oscillates, converges', 'diverges']
+    >>> [row["cost"] for row in curve]
+    [2.3333, 2.3333]
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def run(dataset=DEFAULT_DATASET, epochs=None, seed=0, quick=False, out=None, ver
         per_batch = BatchLosses(len(x), BATCH_SIZE)
         history = model.fit(x, y, epochs=epochs, batch_size=BATCH_SIZE,
                             callbacks=[per_batch], verbose=verbose)
-        histories[name] = history.history
+        histories[name] = {**history.history, "iteration_loss": per_batch.losses}
         iteration_losses[name] = per_batch.losses
         rows.append({
             "optimizer": name,
