@@ -101,12 +101,12 @@ def announce(title, verbose):
 
 
 class BatchLosses(keras.callbacks.Callback):
-    """The training loss of every batch (iteration), recovered from Keras's running mean.
+    r"""The training loss of every batch (iteration), recovered from Keras's running mean.
 
-    Keras reports after batch $k$ of an epoch the mean $\\bar L_k$ of the
+    Keras reports after batch $k$ of an epoch the mean $\bar L_k$ of the
     batch losses so far, weighted by batch size $n_i$; the loss of batch $k$
-    is then $(N_k \\bar L_k - N_{k-1} \\bar L_{k-1}) / n_k$ with $N_k =
-    \\sum_{i \\le k} n_i$.
+    is then $(N_k \bar L_k - N_{k-1} \bar L_{k-1}) / n_k$ with $N_k =
+    \sum_{i \le k} n_i$.
     """
 
     def __init__(self, num_samples, batch_size):
