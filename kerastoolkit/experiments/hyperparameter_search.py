@@ -162,8 +162,8 @@ def run(dataset=DEFAULT_DATASET, epochs=None, seed=0, quick=False, out=None, ver
         experiment="hyperparameter-search",
         dataset=splits.name,
         data=splits.description,
-        tables={f"best {TABLE_SIZE} of {len(trials)} trials, {epochs} epochs each, by "
-                "validation accuracy (%)": rows},
+        tables={f"best {TABLE_SIZE} of {len(trials)} trials, {epochs} "
+                f"epoch{'s' if epochs > 1 else ''} each, by validation accuracy (%)": rows},
         histories={"trials": trials, "ranges": [list(map(list, r)) for r in ranges]},
         figures={"hyperparameter_search": _figure(trials, ranges)},
         summary=[f"median trial: {median:.2f} % validation accuracy; the best trial's model "
