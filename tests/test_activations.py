@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -33,9 +33,21 @@ BIG = 1e4
 shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5)
 
 
-def arrays(shape=shapes, bound=BIG):
-    elements = st.floats(-bound, bound, width=32, allow_nan=False, allow_infinity=False)
-    return hnp.arrays(np.float32, shape, elements=elements)
+def _floats(bound):
+    return st.floats(-bound, bound, width=32, allow_nan=False, allow_infinity=False)
+
+
+def arrays(shape=shapes, bound=BIG, kinks=(0.0,)):
+    """Arrays whose every element is drawn on its own (no repeated fill value), from a
+    mix of ranges: moderate (|x| <= 1 and <= 20, where the curves bend), the full
+    `bound`, and the kinks exactly."""
+    elements = st.one_of(
+        _floats(min(bound, 1.0)),
+        _floats(min(bound, 20.0)),
+        _floats(bound),
+        *([st.sampled_from([np.float32(k) for k in kinks])] if kinks else []),
+    )
+    return hnp.arrays(np.float32, shape, elements=elements, fill=st.nothing())
 
 
 def wrap(fn, **kwargs):
@@ -94,14 +106,13 @@ def test_elu_matches_keras(x, alpha):
 
 
 @given(
-    x=arrays(bound=20),
+    x=arrays(bound=20, kinks=(0.0, 0.5, 1.0, 2.0, 6.0)),
     s=st.sampled_from([0.0, 0.1, 0.5]),
     m=st.sampled_from([None, 1.0, 6.0]),
     theta=st.sampled_from([0.0, 0.5, 2.0]),
 )
 def test_relu_with_keras_options_matches_keras(x, s, m, theta):
-    # The derivative at a kink is a convention; compare away from the kinks.
-    assume(not np.isin(x, [theta, m if m is not None else theta]).any())
+    # The elements include the kinks x = theta and x = m exactly.
     kwargs = {"negative_slope": s, "max_value": m, "threshold": theta}
     assert_layers_match(
         wrap(activations.relu, **kwargs),
@@ -110,6 +121,63 @@ def test_relu_with_keras_options_matches_keras(x, s, m, theta):
         rtol=RTOL,
         atol=ATOL,
     )
+
+
+# Every kink: x = 0, x = theta and x = max_value, for each branch of relu's code (plain,
+# leaky, capped by relu6 or by a clip, thresholded, capped below the threshold).
+RELU_KINKS = [
+    {},
+    {"negative_slope": 0.3},
+    {"max_value": 6.0},
+    {"max_value": 6.0, "negative_slope": 0.3},
+    {"max_value": 5.0},
+    {"max_value": 5.0, "negative_slope": 0.3},
+    {"threshold": 2.0},
+    {"threshold": 2.0, "negative_slope": 0.3},
+    {"threshold": 2.0, "max_value": 6.0},
+    {"threshold": 2.0, "max_value": 5.0, "negative_slope": 0.3},
+    {"threshold": 2.0, "max_value": 1.0, "negative_slope": 0.3},
+]
+
+
+@pytest.mark.parametrize("kwargs", RELU_KINKS, ids=str)
+def test_relu_gradient_at_its_kinks_equals_keras(kwargs):
+    kinks = [0.0, kwargs.get("threshold", 0.0), kwargs.get("max_value") or 0.0]
+    x = np.array(sorted(set(kinks)) + [-1.0, 1.5, 3.0, 7.0], "float32")
+    upstream = np.linspace(0.5, 2.0, x.size).astype("float32")
+    y, g = value_and_grad(lambda v: activations.relu(v, **kwargs), x, upstream)
+    y_ref, g_ref = value_and_grad(lambda v: keras.activations.relu(v, **kwargs), x, upstream)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(g, g_ref)
+
+
+def test_relu_gradient_at_its_kinks_written_out():
+    # relu6 has slope 0 at 6; a clip at any other cap passes its boundary.
+    x = np.array([0.0, 5.0, 6.0], "float32")
+    assert value_and_grad(lambda v: activations.relu(v, max_value=6.0), x)[1].tolist() == [0, 1, 0]
+    assert value_and_grad(lambda v: activations.relu(v, max_value=5.0), x)[1].tolist() == [0, 1, 0]
+    x = np.array([1.0, 2.0, 3.0], "float32")  # theta = 2: slope s below, 0 at, 1 above
+    g = value_and_grad(lambda v: activations.relu(v, negative_slope=0.5, threshold=2.0), x)[1]
+    assert g.tolist() == [0.5, 0.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (lambda v: activations.leaky_relu(v, 0.2), lambda v: keras.activations.leaky_relu(v, 0.2)),
+        (lambda v: activations.leaky_relu(v, 1.5), lambda v: keras.activations.leaky_relu(v, 1.5)),
+        (activations.elu, keras.activations.elu),
+        (lambda v: activations.elu(v, 0.5), lambda v: keras.activations.elu(v, 0.5)),
+        (activations.step, lambda v: keras.ops.heaviside(v, 0.0)),
+    ],
+    ids=["leaky_relu", "leaky_relu(slope above 1)", "elu", "elu(alpha=0.5)", "step"],
+)
+def test_other_kinks_at_zero_equal_keras(ours, theirs):
+    x = np.array([-1e-3, 0.0, 1e-3], "float32")
+    y, g = value_and_grad(ours, x)
+    y_ref, g_ref = value_and_grad(theirs, x)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_allclose(g, g_ref, rtol=RTOL, atol=ATOL)
 
 
 @given(x=arrays(), axis=st.integers(-1, 0))
@@ -202,13 +270,20 @@ AUTODIFF = {
 }
 
 
+AUTODIFF_KINKS = [0.0, 0.5, 3.0]  # the formulas' kinks, where autodiff takes its own convention
+
+
 @pytest.mark.parametrize("name", AUTODIFF)
-@given(x=arrays(bound=5), seed=st.integers(0, 2**16))
+@given(
+    x=arrays(bound=5, kinks=()).map(
+        lambda a: np.where(np.isin(a, AUTODIFF_KINKS), a + np.float32(0.125), a)
+    ),
+    seed=st.integers(0, 2**16),
+)
 def test_hand_written_gradient_equals_autodiff(name, x, seed):
     # Moderate inputs: the written-out formulas do not overflow, and float32 tanh
     # (which rounds to exactly 1 beyond |x| ~ 7.9, where 1 - y^2 is then 0) is not
-    # saturated; no kinks.
-    assume(not np.isin(x, [0.0, 0.5, 3.0]).any())
+    # saturated; no kinks (moved off them above).
     ours, formula = AUTODIFF[name]
     upstream = np.random.default_rng(seed).uniform(-1, 1, size=x.shape).astype("float32")
     y, g = value_and_grad(ours, x, upstream)
@@ -256,8 +331,12 @@ def test_course_softmax_over_rows():
     np.testing.assert_allclose(
         y, [[0.26894142, 0.73105858], [0.99987661, 0.00012339458]], rtol=COURSE_RTOL
     )
-    # Over columns instead: each column sums to 1.
-    np.testing.assert_allclose(np.asarray(activations.softmax(x, axis=0)).sum(axis=0), [1, 1])
+    # Over columns instead: softmax(4, 10) and softmax(5, 1), each column summing to 1.
+    y0 = np.asarray(activations.softmax(x, axis=0))
+    np.testing.assert_allclose(
+        y0, [[0.0024726232, 0.98201379], [0.99752738, 0.017986210]], rtol=COURSE_RTOL
+    )
+    np.testing.assert_allclose(y0.sum(axis=0), [1, 1], rtol=COURSE_RTOL)
 
 
 # --------------------------------------------------------------- identities
