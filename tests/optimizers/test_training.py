@@ -120,8 +120,9 @@ def test_embedding_gradient_is_sparse():
 def test_sparse_gradients_match_keras(name):
     """Embedding produces IndexedSlices; only the rows used may move under plain SGD.
 
-    Each batch looks up distinct rows: with repeated rows Keras squares each
-    slice before summing them (see the next test), which is not the gradient.
+    Each batch looks up distinct rows: with repeated rows Keras's sparse path
+    adds each slice's square, which is not the gradient's square
+    (test_sparse_rows.py).
     """
     ours_cls, keras_cls, kwargs = DEFAULTS[name]
     rng = np.random.default_rng(7)
@@ -140,28 +141,6 @@ def test_sparse_gradients_match_keras(name):
     _assert_same_weights(ours_model, ref_model)
     if name == "SGD":
         np.testing.assert_array_equal(ours_model.get_weights()[0][10:], start[10:])
-
-
-@pytest.mark.parametrize("name", sorted(DEFAULTS))
-def test_repeated_sparse_rows_are_summed(name):
-    """A row looked up twice gets the sum of its slices, as the dense gradient says."""
-    ours_cls, keras_cls, kwargs = DEFAULTS[name]
-    rng = np.random.default_rng(8)
-    start = rng.normal(size=(6, 3)).astype("float32")
-    ours_var, ref_var = keras.Variable(start), keras.Variable(start)
-    ours = ours_cls(**kwargs)
-    ref = keras_cls(**keras_kwargs(name, kwargs))
-    for _ in range(5):
-        sparse = tf.IndexedSlices(
-            values=tf.constant(rng.normal(size=(4, 3)).astype("float32")),
-            indices=tf.constant([1, 3, 1, 1]),
-            dense_shape=tf.constant([6, 3]),
-        )
-        ours.apply_gradients([(sparse, ours_var)])
-        ref.apply_gradients([(tf.convert_to_tensor(sparse), ref_var)])
-    np.testing.assert_allclose(
-        ours_var.numpy(), ref_var.numpy(), rtol=WEIGHT_RTOL, atol=WEIGHT_ATOL
-    )
 
 
 @pytest.mark.parametrize("name", sorted(DEFAULTS))
