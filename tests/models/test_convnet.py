@@ -141,6 +141,9 @@ def test_one_epoch_manual_ends_at_the_tape_weights():
         (losses.CategoricalCrossentropy(from_logits=True), False),
         (keras.losses.SparseCategoricalCrossentropy(from_logits=True), True),
         (losses.SparseCategoricalCrossentropy(from_logits=True), True),
+        # Keras's "mean" reduction is its "sum_over_batch_size", so the same gradient.
+        (keras.losses.CategoricalCrossentropy(from_logits=True, reduction="mean"), False),
+        (keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean"), True),
     ],
 )
 def test_manual_accepts_cross_entropy_from_logits(loss, sparse):
@@ -228,6 +231,10 @@ def test_mixed_precision_trains(backward):
         keras.losses.CategoricalCrossentropy(),
         keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
         keras.losses.MeanSquaredError(),
+        keras.losses.CategoricalCrossentropy(from_logits=True, reduction="sum"),
+        keras.losses.CategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight"
+        ),
     ],
 )
 def test_manual_refuses_a_loss_it_cannot_differentiate(loss):
