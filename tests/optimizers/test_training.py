@@ -81,7 +81,9 @@ def test_base_options_behave_as_in_keras(name, option):
     _assert_same_weights(ours_model, ref_model)
 
 
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
+@pytest.mark.parametrize(
+    "name", ["SGD", "Momentum", "RMSprop(centered, momentum)", "Adam(amsgrad)"]
+)
 def test_learning_rate_schedule(name):
     ours_cls, keras_cls, kwargs = DEFAULTS[name]
 
@@ -91,7 +93,8 @@ def test_learning_rate_schedule(name):
         )
 
     ours_model, ours = _fit(ours_cls(**{**kwargs, "learning_rate": schedule()}), epochs=2)
-    ref_model, ref = _fit(keras_cls(**{**kwargs, "learning_rate": schedule()}), epochs=2)
+    ref_kwargs = keras_kwargs(name, {**kwargs, "learning_rate": schedule()})
+    ref_model, ref = _fit(keras_cls(**ref_kwargs), epochs=2)
     assert_histories_close(ours, ref, rtol=HISTORY_RTOL)
     _assert_same_weights(ours_model, ref_model)
 
@@ -180,12 +183,19 @@ def test_mirrored_strategy_matches_single_device(name):
 
 
 @pytest.mark.parametrize("name", sorted(DEFAULTS))
-def test_mixed_precision_trains(name):
+def test_mixed_precision_matches_keras(name):
+    """Under mixed_float16 (float16 maths, float32 weights, loss scaling) ours and Keras's
+    optimizer train to the same history and weights: the optimizers' float32 arithmetic
+    differs by ulps, which the float16 forward pass did not amplify (measured: equal losses,
+    weights within 6e-8)."""
     keras.config.set_dtype_policy("mixed_float16")
-    ours_cls, _, kwargs = DEFAULTS[name]
+    ours_cls, keras_cls, kwargs = DEFAULTS[name]
     model, history = _fit(ours_cls(**kwargs), epochs=2)
+    ref_model, ref = _fit(keras_cls(**keras_kwargs(name, kwargs)), epochs=2)
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert isinstance(model.optimizer.inner_optimizer, ours_cls)
     assert model.layers[0].compute_dtype == "float16"
     assert all(v.dtype == "float32" for v in model.trainable_variables)
-    assert np.all(np.isfinite(history.history["loss"]))
+    assert_histories_close(history, ref, rtol=HISTORY_RTOL)
+    _assert_same_weights(model, ref_model)
     assert history.history["loss"][-1] < history.history["loss"][0]
