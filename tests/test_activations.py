@@ -497,6 +497,7 @@ def test_saved_model_reloads_our_functions(tmp_path):
         loaded.layers,
         [activations.relu, activations.elu, activations.tanh, activations.leaky_relu,
          activations.sigmoid, activations.softmax],
+        strict=True,
     ):
         assert layer.activation is fn
     x, _ = _data()

@@ -48,7 +48,7 @@ def value_and_grad(fn, y_true, y_pred):
 def assert_same(ours, theirs, y_true, y_pred):
     got = value_and_grad(ours, y_true, y_pred)
     want = value_and_grad(theirs, y_true, y_pred)
-    for g, w, what in zip(got, want, ("loss", "gradient")):
+    for g, w, what in zip(got, want, ("loss", "gradient"), strict=True):
         assert np.array_equal(np.isfinite(g), np.isfinite(w)), what  # finite where Keras is
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL, err_msg=what)
 
@@ -235,7 +235,7 @@ def test_softmax_cross_entropy_gradient_equals_autodiff(shape, data):
 
     got = value_and_grad(lambda a, b: losses.categorical_crossentropy(a, b, from_logits=True), t, z)
     want = value_and_grad(written_out, t, z)
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)
 
 

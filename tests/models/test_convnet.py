@@ -89,7 +89,7 @@ def test_manual_gradients_equal_tape(s, one_hot, weighted):
         loss = model.compute_loss(x, y, model(x), sw)
     want = tape.gradient(loss, model.trainable_weights)
     got = model.manual_gradients(x, y, sw)
-    for w, g, t in zip(model.trainable_weights, got, want):
+    for w, g, t in zip(model.trainable_weights, got, want, strict=True):
         np.testing.assert_allclose(g, t, rtol=RTOL, atol=ATOL, err_msg=w.name)
 
 
@@ -129,7 +129,7 @@ def fit_pair(backward_a, backward_b, loss=None, **fit_kwargs):
 
 def test_one_epoch_manual_ends_at_the_tape_weights():
     (tape, h_tape), (manual, h_manual) = fit_pair("tape", "manual", epochs=1)
-    for a, b in zip(tape.get_weights(), manual.get_weights()):
+    for a, b in zip(tape.get_weights(), manual.get_weights(), strict=True):
         np.testing.assert_allclose(b, a, rtol=FIT_RTOL, atol=FIT_ATOL)
     assert_histories_close(h_manual, h_tape, rtol=FIT_RTOL, atol=FIT_ATOL)
 

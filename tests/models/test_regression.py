@@ -47,7 +47,7 @@ def test_hand_derived_gradients_equal_the_tape(model_cls, p):
     with tf.GradientTape() as tape:
         loss = model.compute_loss(x, y, model(x), sw)
     want = tape.gradient(loss, model.trainable_weights)
-    for g, t in zip(model.gradients(x, y, sw), want):
+    for g, t in zip(model.gradients(x, y, sw), want, strict=True):
         np.testing.assert_allclose(g, t, rtol=RTOL, atol=ATOL)
 
 
@@ -97,7 +97,7 @@ def test_logistic_regression_trains_like_dense_sigmoid_on_bce():
     ours = LogisticRegression()
     twin = keras.Sequential([keras.layers.Dense(1, activation="sigmoid")])
     h_ours, h_twin = fit_both(ours, twin, "binary_crossentropy", 0.2, x, y)
-    for a, b in zip(ours.get_weights(), twin.get_weights()):
+    for a, b in zip(ours.get_weights(), twin.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
     assert_histories_close(h_ours, h_twin, rtol=RTOL)
 
