@@ -106,8 +106,11 @@ class Conv2D(NoLoRA, keras.layers.Layer):
     A small kernel slides over the image; at each position it takes the dot
     product of the patch under it with its weights, one output channel per
     filter. As in every deep-learning library the kernel is not flipped (a
-    cross-correlation). Following the course, all patches are unrolled into
-    the rows of one matrix ("im2col") and multiplied by the flattened kernel.
+    cross-correlation). All patches are unrolled into the rows of one matrix
+    and multiplied by the flattened kernel: "im2col", the method of
+    Chellapilla, Puri & Simard (2006) that *Deep Learning from Scratch*
+    (chapter 7) teaches; the course's CNN calls TensorFlow's convolution
+    (`tf.nn.conv2d`, `Conv2D`) instead.
     The patch matrix is built from $k_h k_w$ strided slices of the padded
     input, one per kernel offset, laid side by side along the channels: each
     slice is what that kernel offset sees at every output position. Its
@@ -180,6 +183,7 @@ class Conv2D(NoLoRA, keras.layers.Layer):
           recognition.
         - Chellapilla, Puri & Simard, 2006. High performance convolutional
           neural networks for document processing (im2col).
+        - Saito, 2016. Deep Learning from Scratch, chapter 7 (im2col).
         - Dumoulin & Visin, 2016. A guide to convolution arithmetic for deep
           learning.
     """

@@ -52,12 +52,15 @@ class LSTMCell(DropoutMasks, keras.layers.Layer):
     It matches `keras.layers.LSTMCell`: same arguments and defaults, same
     weights in the same gate order (Keras names $g$ "c"), so `set_weights`
     copies across; `unit_forget_bias` starts $b_f$ at 1. Two differences:
-    dropout rates outside $[0, 1)$ are refused rather than clamped, and with
-    `recurrent_dropout` one mask $m_h$ serves all four gates (Keras then
-    switches to four masks and four products), keeping the single fused
-    product. Keras's `implementation` argument is accepted (1 or 2); both
-    compute the one fused product here (Keras's 1 splits it into four, the
-    same sums up to rounding), and it is not saved in the config, as in Keras.
+    dropout rates outside $[0, 1)$ are refused rather than clamped, and one
+    mask $m_x$ and one mask $m_h$ serve all four gates, keeping the single
+    fused product. Keras does the same without `recurrent_dropout`; with it,
+    Keras switches to its per-gate implementation, drawing four input masks
+    (for `dropout`) and four recurrent masks, one per gate, with a product
+    per gate; so with dropout in training the two draw different masks.
+    Keras's `implementation` argument is accepted (1 or 2); both compute the
+    one fused product here (Keras's 1 splits it into four, the same sums up
+    to rounding), and it is not saved in the config, as in Keras.
 
     Args:
         units: the size of $h$ and $c$, a positive integer.

@@ -50,7 +50,8 @@ def conv_cases(draw):
     else:
         strides, dilation = (1, 1), (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     if padding == "valid":
-        assume(all((k - 1) * d + 1 <= n for k, d, n in zip(kernel, dilation, (height, width))))
+        sizes = zip(kernel, dilation, (height, width), strict=True)
+        assume(all((k - 1) * d + 1 <= n for k, d, n in sizes))
     kwargs = dict(
         filters=draw(st.integers(1, 4)),
         kernel_size=kernel,
@@ -161,7 +162,7 @@ def test_mixed_precision_computes_in_float16_with_float32_kernel():
     layer.set_weights(reference.get_weights())
     got = layer_outputs_and_gradients(layer, x, upstream=want[3])
     assert layer.kernel.dtype == "float32" and got[0].dtype == np.float16
-    for g, w in zip([got[0], got[1], *got[2]], [want[0], want[1], *want[2]]):
+    for g, w in zip([got[0], got[1], *got[2]], [want[0], want[1], *want[2]], strict=True):
         np.testing.assert_allclose(g, w, rtol=FLOAT16_TOL, atol=FLOAT16_TOL)
 
 
