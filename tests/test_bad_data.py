@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import keras
@@ -177,3 +178,43 @@ def test_nan_or_inf_input_makes_the_loss_nan_and_terminate_on_nan_stops(name, ba
     assert counter.batches == 3  # stopped right after the bad batch
     assert len(history.history["loss"]) == 1
     assert model.stop_training
+
+
+def test_corrupt_cached_mnist_names_the_file_to_delete(tmp_path, monkeypatch):
+    from keras.src.datasets import mnist as keras_mnist
+
+    from kerastoolkit import datasets
+
+    cached = tmp_path / "datasets" / "mnist.npz"
+    cached.parent.mkdir()
+    # A zip archive whose x_train member is not an array (np.load leaks the file
+    # handle of a file that is no zip at all, which filterwarnings=error reports).
+    with zipfile.ZipFile(cached, "w") as archive:
+        archive.writestr("x_train.npy", b"\x93NUMPY garbage")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    # Keras's loader runs; its download step hands over the damaged cached file.
+    monkeypatch.setattr(keras_mnist, "get_file", lambda *args, **kwargs: str(cached))
+    with pytest.raises(ValueError, match=rf"MNIST.*Delete {cached} and call again"):
+        datasets.load_mnist()
+
+
+def test_truncated_cached_fashion_mnist_names_the_files_to_delete(tmp_path, monkeypatch):
+    import gzip
+
+    from keras.src.datasets import fashion_mnist as keras_fashion_mnist
+
+    from kerastoolkit import datasets
+
+    folder = tmp_path / "datasets" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    for name in datasets.FASHION_MNIST_FILES:
+        with gzip.open(folder / name, "wb") as f:
+            f.write(bytes(16 + 28 * 28 * 3))
+        data = (folder / name).read_bytes()
+        (folder / name).write_bytes(data[: len(data) // 2])  # cut mid-stream
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(
+        keras_fashion_mnist, "get_file", lambda fname, *args, **kwargs: str(folder / fname)
+    )
+    with pytest.raises(ValueError, match=r"Fashion-MNIST.*Delete .*train-labels-idx1-ubyte.gz"):
+        datasets.load_fashion_mnist()
