@@ -139,8 +139,12 @@ class BackupAndRestore(keras.callbacks.Callback):
     run; it also records epoch 0 in the backups of a resumed run. This one
     records how many batches of the epoch the backup contains and, on
     resume, discards those batches' updates (each is computed, then every
-    model, optimizer and metric variable is put back), so the run continues
-    with the first batch the backup had not seen. Given the same data order
+    backed-up variable is put back and the metrics are reset), so the run
+    continues with the first batch the backup had not seen. A model that
+    carries state from batch to batch (the recurrent state of
+    `kerastoolkit.models.LanguageModel`'s truncated-BPTT streams) lists its
+    variables in a `carried_state_variables()` method; they are backed up
+    and restored too. Given the same data order
     per epoch (`shuffle=False`, or a dataset whose order depends only on the
     epoch), a resumed run ends with exactly the variables of an
     uninterrupted one. The epoch's logged metrics cover the batches trained
@@ -205,13 +209,16 @@ class BackupAndRestore(keras.callbacks.Callback):
 
     def _persisted(self):
         """What a backup holds: the model's variables (weights, moving statistics, random
-        generator states — `save_weights` leaves the last out) and the optimizer's."""
+        generator states — `save_weights` leaves the last out), the optimizer's, and the
+        state a model carries from batch to batch (`carried_state_variables()`, if any)."""
         model = self.model
         optimizer = [] if model.optimizer is None else list(model.optimizer.variables)
-        return list(model.variables) + optimizer
+        carried = getattr(model, "carried_state_variables", None)
+        return list(model.variables) + optimizer + (list(carried()) if carried else [])
 
-    def _variables(self):
-        return self._persisted() + list(self.model.metrics_variables)
+    def _restore_snapshot(self):
+        for variable, value in zip(self._persisted(), self._snapshot, strict=True):
+            variable.assign(value)
 
     def on_train_begin(self, logs=None):
         self._epoch, self._batches_done, self._since_save, self._skip = 0, 0, 0, 0
@@ -238,6 +245,7 @@ class BackupAndRestore(keras.callbacks.Callback):
             )
         for variable, value in zip(variables, values, strict=True):
             variable.assign(value)
+        self._snapshot = values if state["batches_done"] else None
         self._epoch, self._skip = state["epoch"], state["batches_done"]
         # The trainer's start epoch: the one hook Keras offers callbacks (its
         # own BackupAndRestore sets it the same way).
@@ -245,15 +253,21 @@ class BackupAndRestore(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch, self._batches_done = epoch, 0
-        if self._skip:
-            self._snapshot = [ops.convert_to_numpy(v) for v in self._variables()]
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._skip and self._batches_done == 0:
+            # Undo what epoch-start callbacks did to the backup (a model that
+            # resets its carried state at every epoch).
+            self._restore_snapshot()
 
     def on_train_batch_end(self, batch, logs=None):
         self._batches_done += 1
         if self._skip:
-            # This batch's update is already in the backup: undo it.
-            for variable, value in zip(self._variables(), self._snapshot, strict=True):
-                variable.assign(value)
+            # This batch's update is already in the backup: undo it, and keep
+            # it out of the epoch's metrics.
+            self._restore_snapshot()
+            for metric in self.model.metrics:
+                metric.reset_state()
             self._skip -= 1
             if not self._skip:
                 self._snapshot = None

@@ -139,3 +139,87 @@ def test_sigkill_mid_epoch_then_resume_equals_uninterrupted(
 def test_keras_backup_and_restore_replays_the_interrupted_epoch(tmp_path, uninterrupted):
     resumed = _interrupted_then_resumed(tmp_path, "keras", "Adam")
     _assert_same_state(resumed, uninterrupted("Adam"))
+
+
+LM_CHILD = r'''
+import os, signal, sys
+import numpy as np
+import keras
+import kerastoolkit
+from kerastoolkit.models import LanguageModel, Vocabulary, truncated_bptt_batches
+
+backup_dir, out = sys.argv[1:3]
+kill_at = tuple(int(v) for v in sys.argv[3].split(",")) if len(sys.argv) > 3 else None
+keras.utils.set_random_seed(0)
+text = "you say goodbye and i say hello . the cat sat on the mat and the dog ran ."
+vocab = Vocabulary.from_text(text)
+rng = np.random.default_rng(0)
+ids = rng.permutation(np.tile(vocab.encode(text), 4))  # 76 words, not a repeating text
+x, y = truncated_bptt_batches(ids, batch_size=3, time_size=3)  # 8 batches of 3 streams
+assert len(x) == 24
+lm = LanguageModel(vocab, embedding_dim=6, units=6, num_layers=2, dropout=0.2)
+lm.compile(kerastoolkit.optimizers.Adam(0.01))
+
+
+class Kill(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+callbacks = [Kill()]
+if backup_dir != "-":
+    callbacks.insert(0, kerastoolkit.callbacks.BackupAndRestore(backup_dir, save_freq=3))
+
+
+class Record(keras.callbacks.Callback):
+    """The carried states after epoch 1's batch 6: mid-stream, after the resume point."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == (1, 6):
+            self.mid = [v.numpy() for v in lm.carried_state_variables()]
+
+
+record = Record()
+lm.fit(x, y, batch_size=3, epochs=3, verbose=0, callbacks=callbacks + [record])
+np.savez(
+    out,
+    **{f"model/{i}/{v.path}": v.numpy() for i, v in enumerate(lm.variables)},
+    **{f"optimizer/{i}/{v.name}": v.numpy() for i, v in enumerate(lm.optimizer.variables)},
+    **{f"carried/{i}": v.numpy() for i, v in enumerate(lm.carried_state_variables())},
+    **{f"carried_mid_epoch/{i}": v for i, v in enumerate(record.mid)},
+)
+'''
+
+
+def _run_lm(tmp_path, backup, out, kill_at=None):
+    args = [sys.executable, "-c", LM_CHILD, backup, str(out)] + ([kill_at] if kill_at else [])
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "PYTHONPATH": str(ROOT)}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    return subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_language_model_resumes_its_streams_and_carried_state(tmp_path):
+    straight_out = tmp_path / "straight.npz"
+    done = _run_lm(tmp_path, "-", straight_out)
+    assert done.returncode == 0, done.stderr
+    straight = np.load(straight_out)
+
+    backup, out = str(tmp_path / "backup"), tmp_path / "resumed.npz"
+    # Killed after epoch 1's batch 4: the backup holds batches 0-3 of epoch 1
+    # (a backup every 3 batches), so the streams are restored mid-epoch.
+    killed = _run_lm(tmp_path, backup, out, KILL_AT)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    resumed = _run_lm(tmp_path, backup, out)
+    assert resumed.returncode == 0, resumed.stderr
+    resumed = np.load(out)
+
+    assert sum(key.startswith("carried_mid_epoch/") for key in straight.files) == 4  # 2 x (h, c)
+    assert np.abs(straight["carried_mid_epoch/0"]).max() > 0.01  # a real, non-zero state
+    _assert_same_state(resumed, straight)
