@@ -73,9 +73,9 @@ np.savez(
 KILL_AT = "1,4"
 
 
-def _run(tmp_path, mode, out, optimizer_name, kill_at=None):
+def _run(tmp_path, mode, out, optimizer_name, kill_at=None, backend="tensorflow"):
     args = [sys.executable, "-c", CHILD, mode, str(tmp_path / "backup"), str(out), optimizer_name]
-    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(ROOT)}
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
     return subprocess.run(
         args + ([kill_at] if kill_at else []),
@@ -87,13 +87,13 @@ def _run(tmp_path, mode, out, optimizer_name, kill_at=None):
     )
 
 
-def _interrupted_then_resumed(tmp_path, mode, optimizer_name):
+def _interrupted_then_resumed(tmp_path, mode, optimizer_name, backend="tensorflow"):
     out = tmp_path / f"{mode}.npz"
-    killed = _run(tmp_path, mode, out, optimizer_name, KILL_AT)
+    killed = _run(tmp_path, mode, out, optimizer_name, KILL_AT, backend)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert not out.exists()
     assert (tmp_path / "backup").is_dir()
-    resumed = _run(tmp_path, mode, out, optimizer_name)
+    resumed = _run(tmp_path, mode, out, optimizer_name, backend=backend)
     assert resumed.returncode == 0, resumed.stderr
     return np.load(out)
 
@@ -102,13 +102,13 @@ def _interrupted_then_resumed(tmp_path, mode, optimizer_name):
 def uninterrupted(tmp_path_factory):
     results = {}
 
-    def get(optimizer_name):
-        if optimizer_name not in results:
-            tmp = tmp_path_factory.mktemp(f"straight-{optimizer_name}")
-            done = _run(tmp, "none", tmp / "straight.npz", optimizer_name)
+    def get(optimizer_name, backend="tensorflow"):
+        if (optimizer_name, backend) not in results:
+            tmp = tmp_path_factory.mktemp(f"straight-{optimizer_name}-{backend}")
+            done = _run(tmp, "none", tmp / "straight.npz", optimizer_name, backend=backend)
             assert done.returncode == 0, done.stderr
-            results[optimizer_name] = np.load(tmp / "straight.npz")
-        return results[optimizer_name]
+            results[optimizer_name, backend] = np.load(tmp / "straight.npz")
+        return results[optimizer_name, backend]
 
     return get
 
@@ -120,12 +120,15 @@ def _assert_same_state(resumed, straight):
         np.testing.assert_array_equal(resumed[key], straight[key], err_msg=key)
 
 
-@pytest.mark.parametrize("optimizer_name", ["Adam", "Momentum"])
+@pytest.mark.parametrize(
+    "backend, optimizer_name",
+    [("tensorflow", "Adam"), ("tensorflow", "Momentum"), ("jax", "Adam")],
+)
 def test_sigkill_mid_epoch_then_resume_equals_uninterrupted(
-    tmp_path, uninterrupted, optimizer_name
+    tmp_path, uninterrupted, backend, optimizer_name
 ):
-    resumed = _interrupted_then_resumed(tmp_path, "ours", optimizer_name)
-    _assert_same_state(resumed, uninterrupted(optimizer_name))
+    resumed = _interrupted_then_resumed(tmp_path, "ours", optimizer_name, backend)
+    _assert_same_state(resumed, uninterrupted(optimizer_name, backend))
     assert not (tmp_path / "backup").exists()  # a finished fit deletes the backup
 
 
