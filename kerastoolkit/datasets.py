@@ -26,6 +26,11 @@ Examples:
 
 from __future__ import annotations
 
+import os
+import tempfile
+import zipfile
+import zlib
+
 import keras
 import numpy as np
 import sklearn.datasets
@@ -160,6 +165,38 @@ def _prepare_mnist(splits, one_hot):
     )
 
 
+#: The files Keras caches for Fashion-MNIST, under `<cache>/datasets/fashion-mnist/`.
+FASHION_MNIST_FILES = (
+    "train-labels-idx1-ubyte.gz",
+    "train-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+)
+#: What reading a damaged cached file raises (bad zip/gzip data, short files, wrong sizes).
+_CORRUPT_FILE_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error)
+
+
+def _cache_dirs():
+    """Where `keras.utils.get_file` caches datasets: `$KERAS_HOME` (or ~/.keras), else /tmp."""
+    home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+    fallback = os.path.join("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir(), ".keras")
+    return [os.path.join(base, "datasets") for base in dict.fromkeys((home, fallback))]
+
+
+def _from_cache(title, files, loader):
+    """Run Keras's `loader`; if reading its cached files fails, name the files to delete."""
+    try:
+        return loader()
+    except _CORRUPT_FILE_ERRORS as err:
+        candidates = [os.path.join(d, f) for d in _cache_dirs() for f in files]
+        where = ", ".join([c for c in candidates if os.path.exists(c)] or candidates)
+        raise ValueError(
+            f"The cached {title} data could not be read ({type(err).__name__}: {err}): the "
+            f"download is incomplete or corrupted. Delete {where} and call again to "
+            "download it afresh."
+        ) from err
+
+
 def load_mnist(one_hot=False):
     """MNIST's 70,000 handwritten 28×28 digits, through Keras's (cached) downloader.
 
@@ -170,9 +207,15 @@ def load_mnist(one_hot=False):
     Returns:
         `((x_train, y_train), (x_test, y_test))`: float32 images in $[0, 1]$
         of shape $(N, 28, 28, 1)$ (60,000 train, 10,000 test) and labels 0–9.
+
+    Raises:
+        ValueError: the cached `mnist.npz` cannot be read; the message names
+            the file to delete. (Keras itself checks the cached file's SHA-256
+            and downloads it again when it does not match.)
     """
     _check_flag("one_hot", one_hot)
-    return _prepare_mnist(keras.datasets.mnist.load_data(), one_hot)
+    splits = _from_cache("MNIST", ["mnist.npz"], keras.datasets.mnist.load_data)
+    return _prepare_mnist(splits, one_hot)
 
 
 def load_fashion_mnist(one_hot=False):
@@ -185,9 +228,15 @@ def load_fashion_mnist(one_hot=False):
     Returns:
         `((x_train, y_train), (x_test, y_test))`: float32 images in $[0, 1]$
         of shape $(N, 28, 28, 1)$ (60,000 train, 10,000 test) and labels 0–9.
+
+    Raises:
+        ValueError: a cached file cannot be read (Keras keeps no checksum for
+            Fashion-MNIST); the message names the files to delete.
     """
     _check_flag("one_hot", one_hot)
-    return _prepare_mnist(keras.datasets.fashion_mnist.load_data(), one_hot)
+    files = [os.path.join("fashion-mnist", name) for name in FASHION_MNIST_FILES]
+    splits = _from_cache("Fashion-MNIST", files, keras.datasets.fashion_mnist.load_data)
+    return _prepare_mnist(splits, one_hot)
 
 
 def train_val_test_split(x, y, ratios=SPLIT_RATIOS, seed=0, stratify=True):
