@@ -77,10 +77,10 @@ class LanguageModel(keras.Model):
     step's equation in its functions' docstrings), with the same dropout
     masks as the forward pass; the tests prove the two equal. `manual_gradients`
     returns the hand-derived gradients of one batch. The tape needs the
-    TensorFlow backend; with `backward="manual"`, `fit` and `evaluate` run on
-    TensorFlow and PyTorch (the JAX trainer's stateless steps cannot carry the
-    streams' states), and `manual_gradients`, `call`, `generate` and
-    `most_similar` on any backend.
+    TensorFlow backend; with `backward="manual"`, `fit`, `train_on_batch`
+    and `evaluate` run on TensorFlow, JAX and PyTorch (on JAX the trainer's
+    stateless steps carry the streams' states among the non-trainable state),
+    and so do `manual_gradients`, `call`, `generate` and `most_similar`.
 
     There is no Keras built-in twin; the layers are kerastoolkit's, each
     proven equal to its Keras twin.
