@@ -7,6 +7,11 @@ runtime starts.
 
 * Hypothesis profiles: ``ci`` (bounded examples, no deadline) and ``dev``
   (more examples), selected with ``HYPOTHESIS_PROFILE`` (default ``ci``).
+* Backends: ``KERAS_BACKEND`` picks the backend of the whole session
+  (default ``tensorflow``; ``make test`` runs one process per backend). A
+  test marked ``@pytest.mark.tensorflow_only`` (GradientTape, tf.distribute,
+  IndexedSlices, the XLA-fused optimizer path) is skipped, with the reason,
+  on JAX and PyTorch.
 * Seed policy: every test starts from ``keras.utils.set_random_seed(0)`` and
   the ``float32`` global dtype policy, so runs are reproducible and a test
   that switches to ``mixed_float16`` cannot leak it into the next one.
@@ -54,6 +59,16 @@ def _split_cpu_in_two():
 
 
 _split_cpu_in_two()
+
+
+def pytest_collection_modifyitems(config, items):
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"TensorFlow-only test; the backend is {backend}")
+    for item in items:
+        if "tensorflow_only" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

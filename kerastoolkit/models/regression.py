@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kerastoolkit.models._steps import hand_derived_train_step
+
 
 class _HandDerivedModel(keras.Model):
     """One linear unit $z = xw + b$ whose `train_step` applies `gradients`, not a tape.
@@ -55,7 +57,11 @@ class _HandDerivedModel(keras.Model):
         )
         return y, s
 
-    def train_step(self, data):
+    def train_step(self, *args):
+        # (data,) on TensorFlow and PyTorch, (state, data) on JAX's stateless trainer.
+        return hand_derived_train_step(self, args, self._train_step)
+
+    def _train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
