@@ -120,12 +120,15 @@ def _is_floating(tensor):
     return "float" in keras.backend.standardize_dtype(tensor.dtype)
 
 
-def _to_numpy(gradient):
-    if keras.backend.backend() == "tensorflow":
+def _to_numpy(tensor):
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
         import tensorflow as tf
 
-        gradient = tf.convert_to_tensor(gradient)  # densify Embedding's IndexedSlices
-    return keras.ops.convert_to_numpy(gradient)
+        tensor = tf.convert_to_tensor(tensor)  # densify Embedding's IndexedSlices
+    elif backend == "torch":
+        tensor = tensor.detach()
+    return keras.ops.convert_to_numpy(tensor)
 
 
 def value_and_gradients(fn, arrays, variables=(), state=()):
@@ -216,10 +219,8 @@ def value_and_gradients(fn, arrays, variables=(), state=()):
     for i, g in zip(wrt, grads):
         array_grads[i] = _to_numpy(g)
     variable_grads = [_to_numpy(g) for g in grads[len(wrt) :]]
-    aux = keras.tree.map_structure(
-        lambda t: keras.ops.convert_to_numpy(t) if keras.ops.is_tensor(t) else t, aux
-    )
-    return float(keras.ops.convert_to_numpy(value)), aux, array_grads, variable_grads
+    aux = keras.tree.map_structure(lambda t: _to_numpy(t) if keras.ops.is_tensor(t) else t, aux)
+    return float(_to_numpy(value)), aux, array_grads, variable_grads
 
 
 def _call_arguments(call_kwargs):
