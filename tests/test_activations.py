@@ -48,7 +48,8 @@ def value_and_grad(fn, x, upstream=None):
     def total(x):
         y = fn(x)
         w = np.ones(y.shape, "float32") if upstream is None else upstream
-        return keras.ops.sum(keras.ops.cast(y, "float32") * keras.ops.convert_to_tensor(w)), y
+        w = keras.ops.convert_to_tensor(w, "float32")
+        return keras.ops.sum(keras.ops.cast(y, "float32") * w), y
 
     _, y, (g,), _ = value_and_gradients(total, [x])
     return y, g
