@@ -16,33 +16,50 @@ def _no_autodiff():
     return contextlib.nullcontext()
 
 
-def hand_derived_train_step(model, args, step):
-    r"""Run `step(data)`, a stateful training step that needs no tape, on the active backend.
+def hand_derived_train_step(model, args, gradients):
+    r"""One training step whose gradients come from `gradients(data)`, on the active backend.
 
-    `args` are the positional arguments Keras passed to `train_step`:
-    `(data,)` on TensorFlow and PyTorch, `(state, data)` on JAX, whose
-    trainer is stateless. There the step runs inside a `keras.StatelessScope`
-    that maps every variable to its value in `state`, and the new state is
-    read back from the scope.
+    `gradients(data)` returns `(grads, log)`: one gradient per trainable
+    variable, in `model.trainable_variables` order, and a function that
+    updates the metrics and returns the logs. `args` are the positional
+    arguments Keras passed to `train_step`: `(data,)` on TensorFlow and
+    PyTorch, where the optimizer applies the gradients in place; `(state,
+    data)` on JAX, whose trainer is stateless: there the gradients are
+    computed inside a `keras.StatelessScope` that maps every variable to its
+    value in `state`, applied with `optimizer.stateless_apply`, and the
+    metrics updated in a second scope, as Keras's own JAX `train_step` does.
     """
     if keras.backend.backend() != "jax":
         (data,) = args
         with _no_autodiff():
-            return step(data)
+            grads, log = gradients(data)
+            model.optimizer.apply(grads, model.trainable_variables)
+            return log()
     state, data = args
-    groups = [
-        model.trainable_variables,
-        model.non_trainable_variables,
-        model.optimizer.variables,
-        model.metrics_variables,
-    ]
+    trainable, non_trainable, optimizer_values, metric_values = state
     mapping = [
-        (v, value) for group, values in zip(groups, state) for v, value in zip(group, values)
+        *zip(model.trainable_variables, trainable),
+        *zip(model.non_trainable_variables, non_trainable),
+        *zip(model.optimizer.variables, optimizer_values),
     ]
     with keras.StatelessScope(state_mapping=mapping) as scope:
-        logs = step(data)
-    new_state = []
-    for group, values in zip(groups, state):
-        updated = [scope.get_current_value(v) for v in group]
-        new_state.append([old if new is None else new for new, old in zip(updated, values)])
-    return logs, tuple(new_state)
+        grads, log = gradients(data)
+    non_trainable = [
+        old if new is None else new
+        for new, old in zip(
+            (scope.get_current_value(v) for v in model.non_trainable_variables), non_trainable
+        )
+    ]
+    trainable, optimizer_values = model.optimizer.stateless_apply(
+        optimizer_values, grads, trainable
+    )
+    with keras.StatelessScope(
+        state_mapping=list(zip(model.metrics_variables, metric_values))
+    ) as scope:
+        logs = log()
+    metric_values = [
+        old if new is None else new
+        for new, old in zip((scope.get_current_value(v) for v in model.metrics_variables),
+                            metric_values)
+    ]
+    return logs, (trainable, non_trainable, optimizer_values, metric_values)

@@ -298,7 +298,7 @@ class ConvolutionNetwork(keras.Model):
     def train_step(self, *args):
         # (data,) on TensorFlow and PyTorch, (state, data) on JAX's stateless trainer.
         if self.backward == "manual":
-            return hand_derived_train_step(self, args, self._manual_train_step)
+            return hand_derived_train_step(self, args, self._manual_gradients_and_log)
         if keras.backend.backend() != "tensorflow":
             # The backend's own differentiation: Keras's train_step runs
             # jax.value_and_grad over stateless_call, or PyTorch's autograd.
@@ -314,9 +314,10 @@ class ConvolutionNetwork(keras.Model):
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
             scaled = self.optimizer.scale_loss(loss)
         grads = tape.gradient(scaled, self._params)
-        return self._apply_and_log(grads, loss, x, y, y_pred, sample_weight)
+        self.optimizer.apply(grads, self._params)
+        return self._log(loss, x, y, y_pred, sample_weight)
 
-    def _manual_train_step(self, data):
+    def _manual_gradients_and_log(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         if not self.built:
             self.build(tuple(x.shape))
@@ -324,10 +325,9 @@ class ConvolutionNetwork(keras.Model):
         y_pred = cache[-1]
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         grads = self._backward(y, sample_weight, cache, self.optimizer.scale_loss)
-        return self._apply_and_log(grads, loss, x, y, y_pred, sample_weight)
+        return grads, lambda: self._log(loss, x, y, y_pred, sample_weight)
 
-    def _apply_and_log(self, grads, loss, x, y, y_pred, sample_weight):
-        self.optimizer.apply(grads, self._params)
+    def _log(self, loss, x, y, y_pred, sample_weight):
         for m in self.metrics:
             if m.name == "loss":
                 m.update_state(loss, sample_weight=ops.shape(x)[0])

@@ -59,18 +59,21 @@ class _HandDerivedModel(keras.Model):
 
     def train_step(self, *args):
         # (data,) on TensorFlow and PyTorch, (state, data) on JAX's stateless trainer.
-        return hand_derived_train_step(self, args, self._train_step)
+        return hand_derived_train_step(self, args, self._gradients_and_log)
 
-    def _train_step(self, data):
+    def _gradients_and_log(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         grads = [self.optimizer.scale_loss(g) for g in self.gradients(x, y, sample_weight)]
-        self.optimizer.apply(grads, [self.w, self.b])
-        for m in self.metrics:
-            if m.name == "loss":
-                m.update_state(loss, sample_weight=ops.shape(x)[0])
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+        def log():
+            for m in self.metrics:
+                if m.name == "loss":
+                    m.update_state(loss, sample_weight=ops.shape(x)[0])
+            return self.compute_metrics(x, y, y_pred, sample_weight)
+
+        return grads, log
 
     def get_config(self):
         config = {

@@ -63,7 +63,7 @@ def test_losses_are_the_course_formulas(model_cls):
         want = 0.5 * keras.losses.MeanSquaredError()(y[:, None], y_pred)
     else:
         want = keras.losses.BinaryCrossentropy()(y, y_pred)
-    np.testing.assert_allclose(got, want, rtol=RTOL)
+    np.testing.assert_allclose(to_numpy(got), to_numpy(want), rtol=RTOL)
 
 
 def fit_both(ours, twin, twin_loss, twin_lr, x, y):
