@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kerastoolkit import losses, optimizers
@@ -71,6 +71,13 @@ def build(s, backward="tape"):
 
 @given(s=shapes)
 def test_forward_and_gradients_equal_keras_layers(s):
+    # PyTorch's CPU convolution cannot differentiate its kernel for one image,
+    # one filter and several channels ("slow_conv2d: grad_weight must be
+    # contiguous"), for Keras's Conv2D as for ours: not a case to compare there.
+    assume(
+        keras.backend.backend() != "torch"
+        or not (s["batch"] == 1 and s["n_kernels"] == 1 and s["channels"] > 1)
+    )
     model, image_shape = build(s)
     twin = keras_twin(s["n_kernels"], s["units"], s["n_classes"], image_shape)
     rng = np.random.default_rng(s["seed"])
