@@ -8,6 +8,11 @@ runtime starts.
 * Hypothesis profiles: ``ci`` (bounded examples, no deadline), ``dev``
   (more examples) and ``stress`` (1,000 examples per test, for a one-off
   load run of the property suites), selected with ``HYPOTHESIS_PROFILE`` (default ``ci``).
+* Backends: ``KERAS_BACKEND`` picks the backend of the whole session
+  (default ``tensorflow``; ``make test`` runs one process per backend). A
+  test marked ``@pytest.mark.tensorflow_only`` (GradientTape, tf.distribute,
+  IndexedSlices, the XLA-fused optimizer path) is skipped, with the reason,
+  on JAX and PyTorch.
 * Seed policy: every test starts from ``keras.utils.set_random_seed(0)`` and
   the ``float32`` global dtype policy, so runs are reproducible and a test
   that switches to ``mixed_float16`` cannot leak it into the next one.
@@ -63,6 +68,16 @@ def _split_cpu_in_two():
 
 
 _split_cpu_in_two()
+
+
+def pytest_collection_modifyitems(config, items):
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"TensorFlow-only test; the backend is {backend}")
+    for item in items:
+        if "tensorflow_only" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
