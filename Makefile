@@ -42,11 +42,14 @@ test: $(VENV)/.stamp-dev
 test-tensorflow: $(VENV)/.stamp-dev
 	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q
 
+# The other backends draw fewer hypothesis examples (conftest.py's ci-backend).
+BACKEND_PROFILE ?= ci-backend
+
 test-jax: $(VENV)/.stamp-dev
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -q $(BACKEND_SUITES)
+	KERAS_BACKEND=jax HYPOTHESIS_PROFILE=$(BACKEND_PROFILE) $(BIN)/python -m pytest -q $(BACKEND_SUITES)
 
 test-torch: $(VENV)/.stamp-dev
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -q $(BACKEND_SUITES)
+	KERAS_BACKEND=torch HYPOTHESIS_PROFILE=$(BACKEND_PROFILE) $(BIN)/python -m pytest -q $(BACKEND_SUITES)
 
 # A quick loop while developing: the equivalence suites on one backend, no
 # docs (e.g. `make test-fast KERAS_BACKEND=jax`).

@@ -5,7 +5,8 @@ at the repository root: the two logical CPU devices used by the
 `tf.distribute.MirroredStrategy` tests can only be configured before the
 runtime starts.
 
-* Hypothesis profiles: ``ci`` (bounded examples, no deadline), ``dev``
+* Hypothesis profiles: ``ci`` (bounded examples, no deadline), ``ci-backend``
+  (half as many, for ``make test``'s JAX and PyTorch runs), ``dev``
   (more examples) and ``stress`` (1,000 examples per test, for a one-off
   load run of the property suites), selected with ``HYPOTHESIS_PROFILE`` (default ``ci``).
 * Backends: ``KERAS_BACKEND`` picks the backend of the whole session
@@ -32,6 +33,17 @@ SEED = 0
 settings.register_profile(
     "ci",
     max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+# JAX and PyTorch run op by op outside `fit`, compiling (JAX) or dispatching
+# every op for every drawn shape: ``make test`` gives their runs of the
+# equivalence suites 6 derandomized examples per property (TensorFlow's run
+# keeps 12), to keep the three backends within the suite's time budget.
+settings.register_profile(
+    "ci-backend",
+    max_examples=6,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
