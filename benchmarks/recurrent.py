@@ -28,8 +28,10 @@ from benchmarks.harness import Row, format_table, interleaved_median_ms
 from kerastoolkit import layers
 from kerastoolkit.models import LanguageModel
 
-# The issue's target: ours at most 1.25 x Keras's time.
-TARGET = 1.25
+# The targets of issue 14: ours at most 0.80 x Keras's time without XLA (the
+# input projection is out of the time loop), at most Keras's time with XLA.
+TARGET = 0.80
+XLA_TARGET = 1.0
 
 # The issue's shapes: vocabulary, hidden units (= embedding size), length, batch.
 VOCAB, UNITS, LENGTH, BATCH = 1000, 100, 35, 20
@@ -60,7 +62,7 @@ def _model(recurrent, vocab, units, length, batch, jit_compile):
 
 
 #: The hand-derived vs tape rows are information only: no target ratio.
-NO_TARGET = float("inf")
+LM_NOTE = "information: the hand-derived BPTT against the tape (the Keras column)"
 LM_CELLS = ("lstm", "simple_rnn")
 
 
@@ -89,7 +91,7 @@ def _language_model_rows(vocab, units, length, batch, quick):
             f"LanguageModel({cell}) x2 train step, manual vs tape backward "
             f"(B={batch}, T={length}, H={units}, V={vocab})"
         )
-        rows.append(Row(label, manual_ms, tape_ms, NO_TARGET))
+        rows.append(Row(label, manual_ms, tape_ms, None, note=LM_NOTE))
     return rows
 
 
@@ -122,7 +124,7 @@ def run(quick: bool = False) -> list[Row]:
                 f"{name} x2 train step{', XLA' if jit_compile else ''} "
                 f"(B={batch}, T={length}, H={units}, V={vocab})"
             )
-            rows.append(Row(label, ours_ms, keras_ms, TARGET))
+            rows.append(Row(label, ours_ms, keras_ms, XLA_TARGET if jit_compile else TARGET))
     return rows + _language_model_rows(vocab, units, length, batch, quick)
 
 

@@ -13,8 +13,9 @@ class Dense(NoLoRA, keras.layers.Layer):
     r"""Fully connected layer: every output is a weighted sum of every input, plus a bias.
 
     Each of the `units` outputs looks at all the input features through its own
-    column of weights: a whole batch is one matrix product (the "Affine" layer
-    of the course), followed by an optional activation. Inputs of rank above 2
+    column of weights: a whole batch is one matrix product (the "Affine"
+    layer of *Deep Learning from Scratch*, chapter 5), followed by an optional
+    activation. Inputs of rank above 2
     are transformed along their last axis only.
 
     Let $X$ be the inputs (batch × $d$), $W$ be `kernel` ($d$ × `units`), $b$ be

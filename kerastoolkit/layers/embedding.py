@@ -17,8 +17,11 @@ class Embedding(NoLoRA, keras.layers.Layer):
     Multiplying a one-hot vector by a matrix just selects one row of it; the
     embedding layer skips the product and reads the row directly. Only the
     looked-up rows receive gradient, so on TensorFlow the gradient of the
-    table is sparse (`tf.IndexedSlices`: the rows and their values), which
-    the optimizers apply row by row.
+    table is sparse (`tf.IndexedSlices`: one slice per lookup, so a row looked
+    up twice has two). Keras's optimizers apply the slices as they are;
+    kerastoolkit's sum them into the dense gradient first, which changes the
+    second moments of Adagrad, RMSprop, Adadelta, Adam and Nadam when a row
+    repeats in a batch (see `kerastoolkit.optimizers.Optimizer`).
 
     Let $E$ be `embeddings` (`input_dim` × `output_dim`) and $t$ an integer
     index in $[0, \text{input\_dim})$:

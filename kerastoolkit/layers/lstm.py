@@ -3,7 +3,13 @@
 import keras
 from keras import ops
 
-from kerastoolkit.layers.rnn import DropoutMasks, _CellSequence, _check_rate, _check_units
+from kerastoolkit.layers.rnn import (
+    DropoutMasks,
+    _CellSequence,
+    _check_rate,
+    _check_units,
+    project_inputs,
+)
 
 __all__ = ["LSTM", "LSTMCell"]
 
@@ -52,12 +58,15 @@ class LSTMCell(DropoutMasks, keras.layers.Layer):
     It matches `keras.layers.LSTMCell`: same arguments and defaults, same
     weights in the same gate order (Keras names $g$ "c"), so `set_weights`
     copies across; `unit_forget_bias` starts $b_f$ at 1. Two differences:
-    dropout rates outside $[0, 1)$ are refused rather than clamped, and with
-    `recurrent_dropout` one mask $m_h$ serves all four gates (Keras then
-    switches to four masks and four products), keeping the single fused
-    product. Keras's `implementation` argument is accepted (1 or 2); both
-    compute the one fused product here (Keras's 1 splits it into four, the
-    same sums up to rounding), and it is not saved in the config, as in Keras.
+    dropout rates outside $[0, 1)$ are refused rather than clamped, and one
+    mask $m_x$ and one mask $m_h$ serve all four gates, keeping the single
+    fused product. Keras does the same without `recurrent_dropout`; with it,
+    Keras switches to its per-gate implementation, drawing four input masks
+    (for `dropout`) and four recurrent masks, one per gate, with a product
+    per gate; so with dropout in training the two draw different masks.
+    Keras's `implementation` argument is accepted (1 or 2); both compute the
+    one fused product here (Keras's 1 splits it into four, the same sums up
+    to rounding), and it is not saved in the config, as in Keras.
 
     Args:
         units: the size of $h$ and $c$, a positive integer.
@@ -184,12 +193,23 @@ class LSTMCell(DropoutMasks, keras.layers.Layer):
                 constraint=self.bias_constraint,
             )
 
+    # Set by `RNN` while its loop feeds already projected inputs (see `project`).
+    inputs_projected = False
+
     def call(self, inputs, states, training=False):
+        z_x = inputs if self.inputs_projected else self.project(inputs, training)
+        return self.step(z_x, states, training)
+
+    def project(self, inputs, training=False):
+        r"""$(x \odot m_x) W_x + b$, the state-free part, for one step or a whole sequence."""
+        x, _ = self.dropped(inputs, None, training)
+        return project_inputs(x, self.kernel, self.bias)
+
+    def step(self, z_x, states, training=False):
+        r"""One step from the projected input $z_x$: the gates, $c_t$ and $h_t$."""
         h_tm1, c_tm1 = states[0], states[1]
-        x, h_in = self.dropped(inputs, h_tm1, training)
-        z = ops.matmul(x, self.kernel) + ops.matmul(h_in, self.recurrent_kernel)
-        if self.use_bias:
-            z = z + self.bias
+        _, h_in = self.dropped(None, h_tm1, training)
+        z = z_x + ops.matmul(h_in, self.recurrent_kernel)
         z_i, z_f, z_g, z_o = ops.split(z, GATES, axis=-1)
         i = self.recurrent_activation(z_i)
         f = self.recurrent_activation(z_f)

@@ -288,6 +288,17 @@ class LanguageModel(keras.Model):
         """
         return [[ops.convert_to_numpy(s) for s in layer] for layer in self._streams.states[mode]]
 
+    def carried_state_variables(self, mode="train"):
+        """The variables holding the `(h, c)` that `mode`'s streams carry to the next batch.
+
+        `kerastoolkit.callbacks.BackupAndRestore` backs them up with the
+        weights, so a resumed `fit` continues every stream from where it was.
+
+        Returns:
+            A list of `keras.Variable` (empty before the first `fit`/`evaluate`).
+        """
+        return [state for layer in self._streams.states.get(mode, []) for state in layer]
+
     def reset_states(self, mode="train"):
         """Start every stream of `mode` (`"train"` or `"test"`) from zero state."""
         self._streams.reset(mode)

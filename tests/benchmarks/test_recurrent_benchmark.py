@@ -9,9 +9,10 @@ def test_quick_run_measures_every_pair():
     # Quick mode times without XLA only: one row per (ours, Keras) pair, then
     # one manual-vs-tape row per LanguageModel cell.
     assert len(rows) == len(suite.PAIRS) + len(suite.LM_CELLS)
-    for row, cell in zip(rows[len(suite.PAIRS):], suite.LM_CELLS):
+    for row, cell in zip(rows[len(suite.PAIRS):], suite.LM_CELLS, strict=True):
         assert row.component.startswith(f"LanguageModel({cell}) x2 train step, manual vs tape")
-        assert row.target == suite.NO_TARGET and row.ours_ms > 0 and row.keras_ms > 0
+        assert row.target is None and row.note == suite.LM_NOTE
+        assert row.ours_ms > 0 and row.keras_ms > 0
     for row, name in zip(rows, suite.PAIRS):
         assert row.component.startswith(f"{name} x2 train step (")
         assert f"T={suite.QUICK['LENGTH']}" in row.component
