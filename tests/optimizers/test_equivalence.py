@@ -29,6 +29,23 @@ def problems(draw):
     return initial, steps
 
 
+def _on_keras_path(optimizer):
+    """The op-by-op update Keras runs, not our XLA-fused one (see below)."""
+    optimizer.jit_update = False
+    return optimizer
+
+
+# The twin property is proven on the op-by-op path: there our update_step runs
+# Keras's operations in Keras's order, and the stress run (1,000 examples per
+# optimizer) found it bit-identical. The fused path (the default on TensorFlow)
+# compiles the same update_step with XLA, whose CPU backend always lets LLVM
+# contract a*b + c into one fused multiply-add (one rounding instead of two).
+# That is not Keras's arithmetic: over long Nesterov runs the ulp differences
+# accumulate past RTOL where theta is small next to its increments, and where
+# an expression cancels exactly (centered RMSprop with rho = 0: v - g_bar^2 = 0)
+# the FMA leaves the rounding error of g^2, amplified by 1/epsilon. The fused
+# path is compared with this one at default hyperparameters in
+# test_fused_update_equals_keras_path; the regressions below pin both cases.
 @pytest.mark.parametrize("name", sorted(TWINS))
 @given(data=st.data())
 def test_matches_keras_twin(name, data):
@@ -36,7 +53,33 @@ def test_matches_keras_twin(name, data):
     kwargs = data.draw(hyper, label="hyperparameters")
     initial, steps = data.draw(problems(), label="problem")
     assert_optimizers_match(
-        ours_cls(**kwargs), keras_cls(**kwargs), initial, steps, rtol=RTOL, atol=ATOL
+        _on_keras_path(ours_cls(**kwargs)), keras_cls(**kwargs), initial, steps,
+        rtol=RTOL, atol=ATOL,
+    )
+
+
+def _uniform_problem(seed, n_steps, shape=(4, 4)):
+    rng = np.random.default_rng(seed)
+    initial = [rng.normal(size=shape).astype("float32")]
+    steps = [[rng.uniform(-5, 5, size=shape).astype("float32")] for _ in range(n_steps)]
+    return initial, steps
+
+
+# The stress run's mismatches, found on the fused path (they fail there).
+STRESS_REGRESSIONS = {
+    "Nesterov": (dict(learning_rate=0.1875, momentum=0.957, nesterov=True), 31),
+    "RMSprop": (dict(learning_rate=0.01, rho=0.0, epsilon=5e-4, centered=True), 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRESS_REGRESSIONS))
+@pytest.mark.parametrize("seed", range(10))
+def test_stress_regressions_equal_keras_bit_for_bit(name, seed):
+    ours_cls, keras_cls, _ = TWINS[name]
+    kwargs, n_steps = STRESS_REGRESSIONS[name]
+    initial, steps = _uniform_problem(seed, n_steps)
+    assert_optimizers_match(
+        _on_keras_path(ours_cls(**kwargs)), keras_cls(**kwargs), initial, steps, rtol=0, atol=0
     )
 
 
