@@ -93,7 +93,16 @@ class Optimizer(keras.optimizers.Optimizer):
       shows the numbers).
 
     Set `jit_update = False` on an instance to take Keras's ordinary path
-    everywhere (the tests use it to show both paths agree).
+    everywhere. That path performs Keras's operations in Keras's order and
+    equals `keras.optimizers.*` to float32 rounding in the property tests
+    (bit for bit in the stress run's regression cases). The fused path
+    computes the same equations but lets XLA contract a product and a sum
+    into one fused multiply-add, which skips a rounding: its numbers differ
+    from Keras's at the rounding level, and a long run with a large
+    momentum amplifies that (a stress run of 1,000 drawn cases found 4.5×
+    the property tests' `rtol=1e-5` after 50 steps at momentum 0.99). Use
+    `jit_update = False` where bit-level agreement with Keras matters more
+    than speed.
     """
 
     jit_update = True
