@@ -5,8 +5,9 @@ at the repository root: the two logical CPU devices used by the
 `tf.distribute.MirroredStrategy` tests can only be configured before the
 runtime starts.
 
-* Hypothesis profiles: ``ci`` (bounded examples, no deadline) and ``dev``
-  (more examples), selected with ``HYPOTHESIS_PROFILE`` (default ``ci``).
+* Hypothesis profiles: ``ci`` (bounded examples, no deadline), ``dev``
+  (more examples) and ``stress`` (1,000 examples per test, for a one-off
+  load run of the property suites), selected with ``HYPOTHESIS_PROFILE`` (default ``ci``).
 * Seed policy: every test starts from ``keras.utils.set_random_seed(0)`` and
   the ``float32`` global dtype policy, so runs are reproducible and a test
   that switches to ``mixed_float16`` cannot leak it into the next one.
@@ -35,6 +36,14 @@ settings.register_profile(
     max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "stress",
+    max_examples=1000,
+    deadline=None,
+    print_blob=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

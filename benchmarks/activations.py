@@ -21,8 +21,14 @@ import tensorflow as tf
 from benchmarks.harness import Row, format_table, interleaved_median_ms
 from kerastoolkit import activations, losses
 
-# The issue's targets: every micro ratio <= 1.25, the CNN step <= 1.10.
-MICRO_TARGET = 1.25
+# The micro rows are information, not targets (decided in issue 14): in graph
+# mode our from-first-principles softmax (max, subtract, exp, sum, divide)
+# costs more than Keras's single fused kernel, and the hand-written sigmoid
+# and leaky-ReLU gradients more than Keras's; we keep the forward that shows
+# the max-subtraction and the hand-written gradients. The training step is
+# the target.
+MICRO_TARGET = None
+MICRO_NOTE = "information: the readable forward / hand-written gradient is kept (issue 14)"
 CNN_TARGET = 1.10
 
 # The issue's batch for the micro rows, and the CNN's MNIST-sized batch.
@@ -120,7 +126,7 @@ def _micro_rows(quick):
                 repeats,
                 warmup,
             )
-            rows.append(Row(f"{name} ({mode})", *ms, MICRO_TARGET))
+            rows.append(Row(f"{name} ({mode})", *ms, MICRO_TARGET, MICRO_NOTE))
         for name, (ours, theirs, kind) in LOSSES.items():
             inputs = [tf.constant(v) for v in _loss_inputs(kind, shape, rng)]
             ms = interleaved_median_ms(
@@ -129,7 +135,7 @@ def _micro_rows(quick):
                 repeats,
                 warmup,
             )
-            rows.append(Row(f"{name} ({mode})", *ms, MICRO_TARGET))
+            rows.append(Row(f"{name} ({mode})", *ms, MICRO_TARGET, MICRO_NOTE))
     return rows
 
 

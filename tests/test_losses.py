@@ -48,7 +48,7 @@ def value_and_grad(fn, y_true, y_pred):
 def assert_same(ours, theirs, y_true, y_pred):
     got = value_and_grad(ours, y_true, y_pred)
     want = value_and_grad(theirs, y_true, y_pred)
-    for g, w, what in zip(got, want, ("loss", "gradient")):
+    for g, w, what in zip(got, want, ("loss", "gradient"), strict=True):
         assert np.array_equal(np.isfinite(g), np.isfinite(w)), what  # finite where Keras is
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL, err_msg=what)
 
@@ -105,6 +105,53 @@ def test_categorical_crossentropy_matches_keras(shape, from_logits, smoothing, a
         y_true,
         y_pred,
     )
+
+
+@given(
+    classes=st.integers(2, 5),
+    samples=st.integers(1, 4),
+    from_logits=st.booleans(),
+    data=st.data(),
+)
+def test_label_smoothing_along_axis_0_divides_by_that_axis_size(
+    classes, samples, from_logits, data
+):
+    # Keras divides by the size of the last axis whatever `axis` is, so the reference is
+    # Keras along the last axis of the transposed arrays; samples != classes tells them apart.
+    if samples == classes:
+        samples += 1
+    labels = data.draw(hnp.arrays(np.int64, samples, elements=st.integers(0, classes - 1)))
+    y_true = np.eye(classes, dtype="float32")[labels]  # (samples, classes)
+    shape = (samples, classes)
+    y_pred = data.draw(logits(shape) if from_logits else probabilities(shape))
+    kwargs = {"from_logits": from_logits, "label_smoothing": 0.2}
+    loss, grad = value_and_grad(
+        lambda t, p: losses.categorical_crossentropy(t, p, axis=0, **kwargs), y_true.T, y_pred.T
+    )
+    loss_ref, grad_ref = value_and_grad(
+        lambda t, p: keras.losses.categorical_crossentropy(t, p, axis=-1, **kwargs), y_true, y_pred
+    )
+    np.testing.assert_allclose(loss, loss_ref, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(grad, grad_ref.T, rtol=RTOL, atol=ATOL)
+
+
+def test_logits_gradient_is_exact_for_targets_not_summing_to_one():
+    # d/dz of -sum_k t_k log softmax(z)_k is y * sum(t) - t; TensorFlow's fused kernel,
+    # which Keras calls, returns y - t, the gradient only when sum(t) = 1.
+    t = np.array([[0.5, 0.2, 0.0], [0.1, 0.1, 0.1]], "float32")
+    z = np.array([[1.0, 2.0, 0.5], [-1.0, 0.0, 3.0]], "float32")
+    y = np.exp(z.astype("float64"))
+    y /= y.sum(axis=-1, keepdims=True)
+    upstream = np.array([[0.5], [1.5]])  # value_and_grad's weights for two samples
+    loss, grad = value_and_grad(
+        lambda a, b: losses.categorical_crossentropy(a, b, from_logits=True), t, z
+    )
+    loss_ref, grad_ref = value_and_grad(
+        lambda a, b: keras.losses.categorical_crossentropy(a, b, from_logits=True), t, z
+    )
+    np.testing.assert_allclose(loss, loss_ref, rtol=RTOL)
+    np.testing.assert_allclose(grad, upstream * (y * t.sum(axis=-1, keepdims=True) - t), rtol=RTOL)
+    np.testing.assert_allclose(grad_ref, upstream * (y - t), rtol=RTOL)
 
 
 @given(shape=batch_shapes, from_logits=st.booleans(), trailing=st.booleans(), data=st.data())
@@ -188,7 +235,7 @@ def test_softmax_cross_entropy_gradient_equals_autodiff(shape, data):
 
     got = value_and_grad(lambda a, b: losses.categorical_crossentropy(a, b, from_logits=True), t, z)
     want = value_and_grad(written_out, t, z)
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)
 
 

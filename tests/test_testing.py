@@ -6,7 +6,12 @@ import pytest
 from keras import ops
 
 from kerastoolkit import layers
-from kerastoolkit.testing import assert_layers_match, layer_outputs_and_gradients
+from kerastoolkit.testing import (
+    assert_histories_close,
+    assert_layers_match,
+    assert_optimizers_match,
+    layer_outputs_and_gradients,
+)
 
 X = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
 
@@ -33,6 +38,43 @@ class Twice(keras.layers.Layer):
 
     def call(self, x):
         return [x, self.factor * x]
+
+
+def _scaled_gradient(factor):
+    """The identity, whose gradient is `factor` times the upstream one."""
+
+    @ops.custom_gradient
+    def f(x):
+        def grad(*args, upstream=None):
+            return factor * (args[0] if upstream is None else upstream)
+
+        return x * 1.0, grad
+
+    return f
+
+
+class ScaledGradients(keras.layers.Layer):
+    """x * w, with the gradients w.r.t. x and w scaled: same outputs, other gradients."""
+
+    def __init__(self, input_factor=1.0, weight_factor=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.input_factor = input_factor
+        self.weight_factor = weight_factor
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+
+    def call(self, x):
+        w = _scaled_gradient(self.weight_factor)(self.w * 1.0)  # a tensor, not the variable
+        return _scaled_gradient(self.input_factor)(x) * w
+
+
+def test_input_and_weight_gradients_are_compared():
+    assert_layers_match(ScaledGradients(), ScaledGradients(), X)
+    with pytest.raises(AssertionError, match="input gradient"):
+        assert_layers_match(ScaledGradients(input_factor=1.001), ScaledGradients(), X)
+    with pytest.raises(AssertionError, match="weight gradient 0"):
+        assert_layers_match(ScaledGradients(weight_factor=1.001), ScaledGradients(), X)
 
 
 def test_keyword_gradients_are_compared():
@@ -78,3 +120,35 @@ def test_recurrent_states_and_their_gradients_are_compared():
     reference = keras.layers.LSTM(5, **kwargs)
     with pytest.raises(AssertionError, match="output"):
         assert_layers_match(ours, reference, X, initial_state=h0)
+
+
+def test_assert_optimizers_match_fails_on_a_variable_or_a_slot():
+    initial = [np.ones((3,), "float32")]
+    steps = [[np.array([3.0, -0.5, 1.0], "float32")]]
+    assert_optimizers_match(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), initial, steps)
+    with pytest.raises(AssertionError, match="variable 0 after step 1"):
+        assert_optimizers_match(
+            keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1 * 1.001), initial, steps
+        )
+    # Adam's first step is lr * sign(g) up to epsilon whatever beta_2 is: the variables
+    # agree, only the velocity slot, (1 - beta_2) g^2, tells them apart.
+    with pytest.raises(AssertionError, match="slot .*velocity"):
+        assert_optimizers_match(
+            keras.optimizers.Adam(0.1, beta_2=0.99), keras.optimizers.Adam(0.1), initial, steps
+        )
+    with pytest.raises(AssertionError, match="optimizer variables"):
+        assert_optimizers_match(
+            keras.optimizers.SGD(0.1, momentum=0.5), keras.optimizers.SGD(0.1), initial,
+            [[np.zeros((3,), "float32")]],
+        )
+
+
+def test_assert_histories_close_fails_on_a_value_or_a_metric():
+    history = {"loss": [1.0, 0.5], "accuracy": [0.5, 0.75]}
+    assert_histories_close(history, {"accuracy": [0.5, 0.75], "loss": [1.0, 0.5]})
+    with pytest.raises(AssertionError, match="loss"):
+        assert_histories_close(history, {"loss": [1.0, 0.5 * 1.001], "accuracy": [0.5, 0.75]})
+    with pytest.raises(AssertionError, match="Different metrics"):
+        assert_histories_close(history, {"loss": [1.0, 0.5]})
+    with pytest.raises(AssertionError, match="accuracy"):
+        assert_histories_close(history, {"loss": [1.0, 0.5], "accuracy": [0.5]})

@@ -42,6 +42,52 @@ def gradient_through_time():
     )
 
 
+# The notes' dh W_h^T argument: the gradient reaching h_{t-1} from h_t is dh W_h^T
+# (the tanh derivative, at most 1, set aside). W_h is Keras's orthogonal
+# initializer (every singular value 1) scaled by a gain, so every singular value
+# is the gain: below 1 the norm shrinks by it at every step, above 1 it grows.
+BPTT_STEPS = 40
+BPTT_UNITS = 16
+BPTT_BATCH = 4
+BPTT_GAINS = (0.9, 1.1)
+BPTT_CLIPNORM = 1.0
+
+
+def _state_gradient_norms(gain, clipnorm=None):
+    """‖∂L/∂h_t‖ for t = T, T-1, ..., 1, from a unit gradient at h_T, by dh <- dh W_h^T."""
+    from keras import ops
+
+    from kerastoolkit.models import clip_by_global_norm
+
+    W_h = keras.initializers.Orthogonal(gain=gain, seed=0)((BPTT_UNITS, BPTT_UNITS))
+    dh = keras.random.normal((BPTT_BATCH, BPTT_UNITS), seed=1)
+    dh = dh / ops.sqrt(ops.sum(dh * dh))
+    grads = []
+    for _ in range(BPTT_STEPS):
+        grads.append(dh)
+        dh = ops.matmul(dh, ops.transpose(W_h))
+    if clipnorm is not None:  # all the steps' gradients as one vector, rescaled to clipnorm
+        grads = clip_by_global_norm(grads, clipnorm)
+    return [float(ops.sqrt(ops.sum(g * g))) for g in grads]
+
+
+@figure("recurrent-vanishing-exploding")
+def vanishing_and_exploding():
+    low, high = BPTT_GAINS
+    norms = {
+        f"largest singular value of W_h = {low}": _state_gradient_norms(low),
+        f"largest singular value of W_h = {high}": _state_gradient_norms(high),
+        f"{high}, clipped to global norm {BPTT_CLIPNORM}": _state_gradient_norms(
+            high, BPTT_CLIPNORM
+        ),
+    }
+    return plotting.plot_gradient_norms(
+        norms,
+        title=f"||dL/dh_t|| going back in time (dh <- dh W_h^T, T = {BPTT_STEPS})",
+        xlabel="steps back from h_T (1 = h_T)",
+    )
+
+
 LM_TEXT = "you say goodbye and i say hello ."
 LM_REPEATS = 8
 LM_EPOCHS = 15

@@ -11,6 +11,7 @@ from kerastoolkit.layers.activation import (
     Tanh,
 )
 from kerastoolkit.layers.conv import Conv2D
+from kerastoolkit.layers.conversion import KERAS_TWINS, from_keras
 from kerastoolkit.layers.dense import Dense
 from kerastoolkit.layers.dropout import Dropout
 from kerastoolkit.layers.embedding import Embedding
@@ -21,6 +22,11 @@ from kerastoolkit.layers.pooling import AveragePooling2D, MaxPooling2D
 from kerastoolkit.layers.reshaping import Flatten
 from kerastoolkit.layers.residual import Residual
 from kerastoolkit.layers.rnn import RNN, DropoutMasks, SimpleRNN, SimpleRNNCell
+
+# Keras's short aliases (the course's code writes `MaxPool2D`); left out of
+# __all__ so the API reference documents each class once.
+MaxPool2D = MaxPooling2D
+AvgPool2D = AveragePooling2D
 
 __all__ = [
     # activations
@@ -50,4 +56,7 @@ __all__ = [
     "SimpleRNN",
     "LSTM",
     "DropoutMasks",
+    # moving a Keras model onto these layers
+    "from_keras",
+    "KERAS_TWINS",
 ]

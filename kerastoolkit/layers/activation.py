@@ -1,5 +1,7 @@
 """Activation layers: each applies one function of `kerastoolkit.activations` element-wise."""
 
+import warnings
+
 import keras
 from keras import ops
 
@@ -16,12 +18,17 @@ def _check_at_least(name, value, low):
 
 
 class _Elementwise(keras.layers.Layer):
-    """A weightless layer whose output has its input's shape and mask."""
+    """A weightless layer whose output has its input's shape and mask.
+
+    It is built at construction, as Keras's activation layers are, unless a
+    subclass overrides `build` (then Keras calls that `build` on first use).
+    """
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
-        self.built = True
+        if type(self).build is keras.layers.Layer.build:
+            self.built = True
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -96,11 +103,13 @@ class LeakyReLU(_Elementwise):
     \end{aligned}$$
 
     Equal to `keras.layers.LeakyReLU`, including its default slope of 0.3
-    (the function's default is 0.2, as in Keras).
+    (the function's default is 0.2, as in Keras) and its deprecated alias
+    `alpha` of `negative_slope` (taken with Keras's warning).
 
     Args:
         negative_slope: $s$, >= 0. Defaults to `0.3`.
-        **kwargs: base layer arguments (`name`, `dtype`, ...).
+        **kwargs: base layer arguments (`name`, `dtype`, ...), and `alpha`,
+            the deprecated name of `negative_slope`.
 
     Examples:
         >>> import numpy as np
@@ -114,6 +123,11 @@ class LeakyReLU(_Elementwise):
     """
 
     def __init__(self, negative_slope=0.3, **kwargs):
+        if "alpha" in kwargs:
+            negative_slope = kwargs.pop("alpha")
+            warnings.warn(
+                "Argument `alpha` is deprecated. Use `negative_slope` instead.", stacklevel=2
+            )
         super().__init__(**kwargs)
         self.negative_slope = _check_at_least("negative_slope", negative_slope, 0)
 
@@ -163,14 +177,29 @@ class ELU(_Elementwise):
         return {**super().get_config(), "alpha": self.alpha}
 
 
+def _check_broadcastable(input_shape, mask_shape):
+    """Refuse a mask with more axes than the input, or an axis neither 1 nor the input's."""
+    fits = len(mask_shape) <= len(input_shape) and all(
+        m is None or i is None or m in (1, i)
+        for m, i in zip(reversed(mask_shape), reversed(input_shape))
+    )
+    if not fits:
+        raise ValueError(
+            "`mask` must broadcast to the inputs: no more axes than them, each of size 1 "
+            f"or the inputs' size. Received: inputs.shape={tuple(input_shape)}, "
+            f"mask.shape={tuple(mask_shape)}"
+        )
+
+
 @keras.saving.register_keras_serializable(package="kerastoolkit")
 class Softmax(_Elementwise):
     r"""Softmax layer: scores to probabilities along `axis`, skipping masked positions.
 
     A layer form of `kerastoolkit.activations.softmax` (max-subtracted,
-    hand-written gradient). Positions where `mask` is false get the score
-    $-10^9$ ($-3 \cdot 10^4$ in float16) before the softmax, so they receive
-    probability 0 and the rest still sum to 1:
+    hand-written gradient). Positions where `mask` is false (or, for a
+    numeric mask, not above 0.5) get the score $-10^9$ ($-3 \cdot 10^4$ in
+    float16) before the softmax, so they receive probability 0 and the rest
+    still sum to 1; a mask that does not broadcast to the input is refused:
 
     $$\begin{aligned}
     y_i &= \frac{e^{x_i - c}}{\sum_k e^{x_k - c}}, \quad c = \max_k x_k
@@ -206,7 +235,9 @@ class Softmax(_Elementwise):
     def call(self, inputs, mask=None):
         if mask is None:
             return activations.softmax(inputs, axis=self.axis)
-        mask = ops.cast(mask, "bool")
+        _check_broadcastable(inputs.shape, mask.shape)
+        if "bool" not in str(mask.dtype):
+            mask = ops.greater(mask, ops.cast(0.5, mask.dtype))
         masked_score = -3e4 if self.compute_dtype == "float16" else -1e9
         y = activations.softmax(ops.where(mask, inputs, masked_score), axis=self.axis)
         return ops.where(mask, y, 0.0)
@@ -315,7 +346,8 @@ class Identity(_Elementwise):
     f(x) &= x
     \end{aligned}$$
 
-    Equal to `keras.layers.Identity`.
+    Equal to `keras.layers.Identity`: it returns its input itself (sparse
+    tensors included) and passes the mask through.
 
     Args:
         **kwargs: base layer arguments (`name`, `dtype`, ...).
@@ -332,3 +364,8 @@ class Identity(_Elementwise):
 
     def call(self, inputs):
         return activations.identity(inputs)
+
+    def compute_output_spec(self, inputs):
+        return keras.tree.map_structure(
+            lambda x: keras.KerasTensor(x.shape, dtype=x.dtype, sparse=x.sparse), inputs
+        )

@@ -1,9 +1,11 @@
-"""The 2-D convolution layer, computed as im2col (patches · flattened kernel)."""
+"""The 2-D convolution layer: im2col (patches · flattened kernel), backward derived by hand."""
 
 import math
 
 import keras
 from keras import ops
+
+from kerastoolkit.layers._keras_args import NoLoRA, refuse_lora
 
 __all__ = ["Conv2D"]
 
@@ -88,8 +90,8 @@ def strided_window(x, i, j, out_shape, strides):
 
     `x[:, i + s_h·r, j + s_w·c, :]` for every output row `r` and column `c`:
     one slice of the (padded) input, shaped (batch, o_h, o_w, channels). A
-    unit-stride window is a plain `ops.slice`, whose gradient is a cheap pad;
-    other strides take every s-th pixel.
+    unit-stride window is a plain `ops.slice`; other strides take every s-th
+    pixel.
     """
     (o_h, o_w), (s_h, s_w) = out_shape, strides
     if strides == (1, 1):
@@ -97,20 +99,119 @@ def strided_window(x, i, j, out_shape, strides):
     return x[:, i : i + (o_h - 1) * s_h + 1 : s_h, j : j + (o_w - 1) * s_w + 1 : s_w, :]
 
 
+def col2im(pieces, offsets, strides, padded_size, pads):
+    r"""The adjoint of `strided_window`: add window gradients back onto the image.
+
+    `pieces[t]` (batch, o_h, o_w, channels) is the gradient reaching the
+    pixels `x[:, i + s_h·r, j + s_w·c, :]` for `offsets[t] = (i, j)`; each is
+    added at those pixels of a zero image of `padded_size` (the padded
+    input), and the padding `pads` ((top, bottom), (left, right)) is cut off
+    at the end. With unit strides every piece is zero-padded into place and
+    summed. With strides, pieces whose offsets fall on the same stride grid
+    (same $i \bmod s_h$, $j \bmod s_w$) are summed on that grid first, and
+    each grid is spread out once by inserting $s - 1$ zeros between its
+    pixels.
+    """
+    (s_h, s_w), (n_h, n_w) = strides, padded_size
+    grids = {}
+    for piece, (i, j) in zip(pieces, offsets):
+        grids.setdefault((i % s_h, j % s_w), []).append((piece, i // s_h, j // s_w))
+    total = None
+    for (a, b), members in grids.items():
+        u, v = -(-(n_h - a) // s_h), -(-(n_w - b) // s_w)  # the grid's rows and columns
+        grid = None
+        for piece, q, p in members:
+            o_h, o_w = piece.shape[1:3]
+            placed = ops.pad(piece, ((0, 0), (q, u - q - o_h), (p, v - p - o_w), (0, 0)))
+            grid = placed if grid is None else grid + placed
+        if (s_h, s_w) != (1, 1):
+            c = grid.shape[-1]
+            spread = ops.pad(
+                ops.reshape(grid, (-1, u, 1, v, 1, c)),
+                ((0, 0), (0, 0), (0, s_h - 1), (0, 0), (0, s_w - 1), (0, 0)),
+            )
+            grid = ops.reshape(spread, (-1, u * s_h, v * s_w, c))
+            grid = ops.pad(grid, ((0, 0), (a, 0), (b, 0), (0, 0)))
+            grid = ops.slice(grid, (0, 0, 0, 0), (ops.shape(grid)[0], n_h, n_w, c))
+        total = grid if total is None else total + grid
+    (top, bottom), (left, right) = pads
+    if top or bottom or left or right:
+        total = ops.slice(
+            total,
+            (0, top, left, 0),
+            (ops.shape(total)[0], n_h - top - bottom, n_w - left - right, total.shape[-1]),
+        )
+    return total
+
+
+def im2col_matmul(out_shape, pads, kernel_size, strides, dilation_rate):
+    r"""The convolution $Y = P \operatorname{vec}(K)$ with its hand-derived backward.
+
+    Returns a function of `(x, kernel)` (positional, for
+    `keras.ops.custom_gradient`) closed over the geometry. The forward keeps
+    the patch matrix $P$; the backward is the course's
+
+    $$\begin{aligned}
+    dK &= P^\top dY, & dX &= \operatorname{col2im}\big(dY \operatorname{vec}(K)^\top\big),
+    \end{aligned}$$
+
+    two matrix products and one pass adding each kernel offset's slice of
+    $dY \operatorname{vec}(K)^\top$ back onto the pixels it came from.
+    """
+    (o_h, o_w), (k_h, k_w), (d_h, d_w) = out_shape, kernel_size, dilation_rate
+    offsets = [(i * d_h, j * d_w) for i in range(k_h) for j in range(k_w)]
+
+    @ops.custom_gradient
+    def conv(x, kernel):
+        c, f = x.shape[-1], kernel.shape[-1]
+        x_p = ops.pad(x, ((0, 0), *pads, (0, 0))) if any(map(any, pads)) else x
+        windows = [strided_window(x_p, i, j, out_shape, strides) for i, j in offsets]
+        if c == 1:
+            # The same matrix, built faster: TensorFlow concatenates one-channel
+            # pieces slowly, but stacks them on a leading axis and transposes quickly.
+            stacked = ops.transpose(ops.stack(windows, axis=0), (1, 2, 3, 0, 4))
+            patches = ops.reshape(stacked, (-1, o_h, o_w, k_h * k_w * c))
+        else:
+            patches = ops.concatenate(windows, axis=-1)
+        # 2-D products: TensorFlow runs a (rows × k_h k_w C) matrix product faster
+        # than the same product broadcast over (batch, o_h, o_w).
+        rows = ops.reshape(patches, (-1, k_h * k_w * c))
+        k = ops.reshape(kernel, (k_h * k_w * c, f))
+        y = ops.reshape(ops.matmul(rows, k), (-1, o_h, o_w, f))
+
+        def grad(*args, upstream=None):
+            dy = args[0] if upstream is None else upstream  # TF: positional; JAX, torch: keyword
+            dy = ops.reshape(dy, (-1, f))
+            d_kernel = ops.reshape(ops.matmul(ops.transpose(rows), dy), kernel.shape)
+            d_patches = ops.reshape(ops.matmul(dy, ops.transpose(k)), (-1, o_h, o_w, k_h * k_w * c))
+            pieces = [d_patches[..., t * c : (t + 1) * c] for t in range(len(offsets))]
+            d_x = col2im(pieces, offsets, strides, x_p.shape[1:3], pads)
+            return d_x, d_kernel
+
+        return y, grad
+
+    return conv
+
+
 @keras.saving.register_keras_serializable(package="kerastoolkit")
-class Conv2D(keras.layers.Layer):
+class Conv2D(NoLoRA, keras.layers.Layer):
     r"""2-D convolution layer (a cross-correlation), channels last, computed as im2col.
 
     A small kernel slides over the image; at each position it takes the dot
     product of the patch under it with its weights, one output channel per
     filter. As in every deep-learning library the kernel is not flipped (a
-    cross-correlation). Following the course, all patches are unrolled into
-    the rows of one matrix ("im2col") and multiplied by the flattened kernel.
+    cross-correlation). All patches are unrolled into the rows of one matrix
+    and multiplied by the flattened kernel: "im2col", the method of
+    Chellapilla, Puri & Simard (2006) that *Deep Learning from Scratch*
+    (chapter 7) teaches; the course's CNN calls TensorFlow's convolution
+    (`tf.nn.conv2d`, `Conv2D`) instead.
     The patch matrix is built from $k_h k_w$ strided slices of the padded
     input, one per kernel offset, laid side by side along the channels: each
-    slice is what that kernel offset sees at every output position. Its
-    gradient is a slice of the incoming gradient, which keeps the backward
-    pass cheap.
+    slice is what that kernel offset sees at every output position. The
+    backward pass is the course's hand derivation rather than automatic
+    differentiation: $dK = P^\top dY$ with the patch matrix $P$ kept from the
+    forward pass, and $dX = \operatorname{col2im}(dY \operatorname{vec}(K)^\top)$,
+    which adds each kernel offset's share back onto the pixels it came from.
 
     Let $X$ be the zero-padded input (batch × height × width × $C$), $K$ be
     `kernel` ($k_h$ × $k_w$ × $C$ × $F$ with $(k_h, k_w)$ = `kernel_size`,
@@ -155,6 +256,9 @@ class Conv2D(keras.layers.Layer):
         activity_regularizer: regularizer of $Y$. Defaults to `None`.
         kernel_constraint: constraint on $K$. Defaults to `None`.
         bias_constraint: constraint on $b$. Defaults to `None`.
+        lora_rank: only `None` (Keras's LoRA is not implemented).
+            Defaults to `None`.
+        lora_alpha: only `None`. Defaults to `None`.
 
     Examples:
         The course's 4×4 image with a 2×2 kernel, stride 2:
@@ -175,6 +279,7 @@ class Conv2D(keras.layers.Layer):
           recognition.
         - Chellapilla, Puri & Simard, 2006. High performance convolutional
           neural networks for document processing (im2col).
+        - Saito, 2016. Deep Learning from Scratch, chapter 7 (im2col).
         - Dumoulin & Visin, 2016. A guide to convolution arithmetic for deep
           learning.
     """
@@ -197,9 +302,12 @@ class Conv2D(keras.layers.Layer):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        refuse_lora("Conv2D", lora_rank, lora_alpha)
         if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
             raise ValueError(f"`filters` must be a positive integer. Received: filters={filters!r}")
         if groups != 1:
@@ -257,23 +365,9 @@ class Conv2D(keras.layers.Layer):
             )
 
     def call(self, inputs):
-        (o_h, o_w), pads = self._geometry(inputs.shape)
-        (k_h, k_w), (d_h, d_w) = self.kernel_size, self.dilation_rate
-        x = ops.pad(inputs, ((0, 0), *pads, (0, 0))) if any(map(any, pads)) else inputs
-        windows = [
-            strided_window(x, i * d_h, j * d_w, (o_h, o_w), self.strides)
-            for i in range(k_h)
-            for j in range(k_w)
-        ]
-        c = inputs.shape[-1]
-        if c == 1:
-            # The same matrix, built faster: TensorFlow concatenates one-channel
-            # pieces slowly, but stacks them on a leading axis and transposes quickly.
-            stacked = ops.transpose(ops.stack(windows, axis=0), (1, 2, 3, 0, 4))
-            patches = ops.reshape(stacked, (-1, o_h, o_w, k_h * k_w * c))
-        else:
-            patches = ops.concatenate(windows, axis=-1)
-        y = ops.matmul(patches, ops.reshape(self.kernel, (-1, self.filters)))
+        out_shape, pads = self._geometry(inputs.shape)
+        conv = im2col_matmul(out_shape, pads, self.kernel_size, self.strides, self.dilation_rate)
+        y = conv(inputs, ops.cast(self.kernel, self.compute_dtype))
         if self.use_bias:
             y = y + self.bias
         return self.activation(y)
@@ -297,6 +391,7 @@ class Conv2D(keras.layers.Layer):
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
             "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": keras.regularizers.serialize(self.activity_regularizer),
             "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
             "bias_constraint": keras.constraints.serialize(self.bias_constraint),
         }

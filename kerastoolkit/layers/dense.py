@@ -3,16 +3,19 @@
 import keras
 from keras import ops
 
+from kerastoolkit.layers._keras_args import NoLoRA, refuse_lora, refuse_quantization
+
 __all__ = ["Dense"]
 
 
 @keras.saving.register_keras_serializable(package="kerastoolkit")
-class Dense(keras.layers.Layer):
+class Dense(NoLoRA, keras.layers.Layer):
     r"""Fully connected layer: every output is a weighted sum of every input, plus a bias.
 
     Each of the `units` outputs looks at all the input features through its own
-    column of weights: a whole batch is one matrix product (the "Affine" layer
-    of the course), followed by an optional activation. Inputs of rank above 2
+    column of weights: a whole batch is one matrix product (the "Affine"
+    layer of *Deep Learning from Scratch*, chapter 5), followed by an optional
+    activation. Inputs of rank above 2
     are transformed along their last axis only.
 
     Let $X$ be the inputs (batch × $d$), $W$ be `kernel` ($d$ × `units`), $b$ be
@@ -22,8 +25,11 @@ class Dense(keras.layers.Layer):
     Y &= \phi(X W + b)
     \end{aligned}$$
 
-    It matches `keras.layers.Dense` (same arguments, defaults and weights
-    `kernel`, `bias`); Keras's LoRA and quantization options are not provided.
+    It matches `keras.layers.Dense`: same arguments, defaults and weights
+    `kernel`, `bias`, the mask passed through to the next layer, and the input
+    spec (a built layer refuses inputs of another last dimension). Keras's
+    LoRA and quantization are not implemented: their arguments are accepted
+    only at their defaults (`None`), so Keras's configs load.
 
     Args:
         units: the number of outputs, a positive integer.
@@ -37,6 +43,10 @@ class Dense(keras.layers.Layer):
         activity_regularizer: regularizer of $Y$. Defaults to `None`.
         kernel_constraint: constraint on $W$. Defaults to `None`.
         bias_constraint: constraint on $b$. Defaults to `None`.
+        lora_rank: only `None` (LoRA is not implemented). Defaults to `None`.
+        lora_alpha: only `None`. Defaults to `None`.
+        quantization_config: only `None` (quantization is not implemented).
+            Defaults to `None`.
 
     Examples:
         >>> import keras, numpy as np
@@ -63,10 +73,15 @@ class Dense(keras.layers.Layer):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
         **kwargs,
     ):
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
             raise ValueError(f"`units` must be a positive integer. Received: units={units!r}")
+        refuse_lora("Dense", lora_rank, lora_alpha)
+        refuse_quantization("Dense", quantization_config)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = units
         self.activation = keras.activations.get(activation)
@@ -77,6 +92,9 @@ class Dense(keras.layers.Layer):
         self.bias_regularizer = keras.regularizers.get(bias_regularizer)
         self.kernel_constraint = keras.constraints.get(kernel_constraint)
         self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.quantization_config = None
+        self.input_spec = keras.InputSpec(min_ndim=2)
+        self.supports_masking = True
 
     def build(self, input_shape):
         if len(input_shape) < 2 or input_shape[-1] is None:
@@ -100,12 +118,15 @@ class Dense(keras.layers.Layer):
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )
+        self.input_spec = keras.InputSpec(min_ndim=2, axes={-1: input_shape[-1]})
 
     def call(self, inputs):
         y = ops.matmul(inputs, self.kernel)
         if self.use_bias:
             y = y + self.bias
-        return self.activation(y)
+        if self.activation is not None:
+            y = self.activation(y)
+        return y
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)
@@ -121,5 +142,6 @@ class Dense(keras.layers.Layer):
             "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
             "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
             "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+            "quantization_config": None,
         }
         return {**super().get_config(), **config}

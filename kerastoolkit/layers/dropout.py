@@ -6,6 +6,28 @@ from keras import ops
 __all__ = ["Dropout"]
 
 
+def _check_noise_shape(noise_shape):
+    """`None`, or a tuple of positive integers and `None`s; anything else is refused."""
+    if noise_shape is None:
+        return None
+    try:
+        if isinstance(noise_shape, str):
+            raise TypeError
+        shape = tuple(noise_shape)
+    except TypeError:
+        raise ValueError(
+            "`noise_shape` must be a tuple or list of positive integers or None. "
+            f"Received: noise_shape={noise_shape!r}"
+        ) from None
+    for i, n in enumerate(shape):
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n <= 0):
+            raise ValueError(
+                "`noise_shape` entries must be positive integers or None. "
+                f"Received: noise_shape={noise_shape!r} (entry {i} is {n!r})"
+            )
+    return shape
+
+
 @keras.saving.register_keras_serializable(package="kerastoolkit")
 class Dropout(keras.layers.Layer):
     r"""Inverted dropout: in training, zero each input with probability `rate`.
@@ -26,14 +48,16 @@ class Dropout(keras.layers.Layer):
     \end{aligned}$$
 
     It matches `keras.layers.Dropout` (same arguments and defaults, inverted
-    scaling) in distribution, not mask for mask: the random stream differs.
-    Unlike Keras it refuses `rate=1` (everything dropped, and $1/(1-p)$
-    undefined).
+    scaling, the same checks of `noise_shape` at construction, and a mask
+    passed through to the next layer) in distribution, not mask for mask: the
+    random stream differs. Unlike Keras it refuses `rate=1` (everything
+    dropped, and $1/(1-p)$ undefined).
 
     Args:
         rate: $p$, a float in $[0, 1)$.
-        noise_shape: shape of $U$, broadcast against the input; `None`
-            entries take the input's size. Defaults to `None`.
+        noise_shape: shape of $U$ (a tuple or list of positive integers or
+            `None`), broadcast against the input; `None` entries take the
+            input's size. Defaults to `None`.
         seed: seed of the `keras.random.SeedGenerator` drawing $U$.
             Defaults to `None`.
 
@@ -57,11 +81,16 @@ class Dropout(keras.layers.Layer):
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
             raise ValueError(f"`rate` must be a float in [0, 1). Received: rate={rate!r}")
         self.rate = float(rate)
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.noise_shape = _check_noise_shape(noise_shape)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+        # Weightless, so built at construction as Keras's Dropout is (unless a
+        # subclass brings its own build).
+        if type(self).build is keras.layers.Layer.build:
+            self.built = True
 
-    def build(self, input_shape):
+    def _check_rank(self, input_shape):
         if self.noise_shape is not None and len(self.noise_shape) != len(input_shape):
             raise ValueError(
                 "`noise_shape` must have the input's rank. Received: "
@@ -69,6 +98,7 @@ class Dropout(keras.layers.Layer):
             )
 
     def call(self, inputs, training=None):
+        self._check_rank(inputs.shape)
         if not training or self.rate == 0:
             return inputs
         x, p = inputs, self.rate
@@ -80,6 +110,7 @@ class Dropout(keras.layers.Layer):
         return x * m / ops.cast(1 - p, x.dtype)
 
     def compute_output_shape(self, input_shape):
+        self._check_rank(input_shape)
         return input_shape
 
     def get_config(self):

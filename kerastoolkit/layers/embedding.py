@@ -1,20 +1,27 @@
 """The embedding layer: a trainable lookup table of vectors."""
 
+import warnings
+
 import keras
 from keras import ops
+
+from kerastoolkit.layers._keras_args import NoLoRA, refuse_lora, refuse_quantization
 
 __all__ = ["Embedding"]
 
 
 @keras.saving.register_keras_serializable(package="kerastoolkit")
-class Embedding(keras.layers.Layer):
+class Embedding(NoLoRA, keras.layers.Layer):
     r"""Map each integer index to a trainable vector: row lookup in a table.
 
     Multiplying a one-hot vector by a matrix just selects one row of it; the
     embedding layer skips the product and reads the row directly. Only the
     looked-up rows receive gradient, so on TensorFlow the gradient of the
-    table is sparse (`tf.IndexedSlices`: the rows and their values), which
-    the optimizers apply row by row.
+    table is sparse (`tf.IndexedSlices`: one slice per lookup, so a row looked
+    up twice has two). Keras's optimizers apply the slices as they are;
+    kerastoolkit's sum them into the dense gradient first, which changes the
+    second moments of Adagrad, RMSprop, Adadelta, Adam and Nadam when a row
+    repeats in a batch (see `kerastoolkit.optimizers.Optimizer`).
 
     Let $E$ be `embeddings` (`input_dim` × `output_dim`) and $t$ an integer
     index in $[0, \text{input\_dim})$:
@@ -26,8 +33,10 @@ class Embedding(keras.layers.Layer):
     \end{aligned}$$
 
     It matches `keras.layers.Embedding` (same arguments, defaults and weight
-    `embeddings`, `mask_zero`); Keras's LoRA and quantization options are
-    not provided.
+    `embeddings`, `mask_zero`, `weights=[matrix]` for pretrained vectors, and
+    ragged inputs giving ragged symbolic outputs). Keras's LoRA and
+    quantization are not implemented: their arguments are accepted only at
+    their defaults (`None`), so Keras's configs load.
 
     Args:
         input_dim: the vocabulary size, a positive integer.
@@ -37,6 +46,13 @@ class Embedding(keras.layers.Layer):
         embeddings_constraint: constraint on $E$. Defaults to `None`.
         mask_zero: whether index 0 is padding, giving a mask to later layers
             (then `input_dim` must count it). Defaults to `False`.
+        weights: the initial table $E$ (`input_dim` × `output_dim`), or a
+            one-element list of it; the layer is then built at construction.
+            Defaults to `None`.
+        lora_rank: only `None` (LoRA is not implemented). Defaults to `None`.
+        lora_alpha: only `None`. Defaults to `None`.
+        quantization_config: only `None` (quantization is not implemented).
+            Defaults to `None`.
 
     Examples:
         >>> import keras, numpy as np
@@ -62,11 +78,19 @@ class Embedding(keras.layers.Layer):
         embeddings_regularizer=None,
         embeddings_constraint=None,
         mask_zero=False,
+        weights=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
         **kwargs,
     ):
         for name, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        refuse_lora("Embedding", lora_rank, lora_alpha)
+        refuse_quantization("Embedding", quantization_config)
+        if kwargs.pop("input_length", None) is not None:
+            warnings.warn("Argument `input_length` is deprecated. Just remove it.", stacklevel=2)
         super().__init__(**kwargs)
         self.input_dim = input_dim
         self.output_dim = output_dim
@@ -78,6 +102,12 @@ class Embedding(keras.layers.Layer):
         # Look rows up in the float32 table and cast only them (as Keras does),
         # so the table's gradient stays sparse under mixed precision.
         self.autocast = False
+        self.quantization_config = None
+        if weights is not None:
+            self.build()
+            self.set_weights(
+                weights if isinstance(weights, list) and len(weights) == 1 else [weights]
+            )
 
     def build(self, input_shape=None):
         self.embeddings = self.add_weight(
@@ -100,6 +130,13 @@ class Embedding(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return (*input_shape, self.output_dim)
 
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor(
+            self.compute_output_shape(inputs.shape),
+            dtype=self.compute_dtype,
+            ragged=getattr(inputs, "ragged", False),
+        )
+
     def get_config(self):
         config = {
             "input_dim": self.input_dim,
@@ -108,5 +145,7 @@ class Embedding(keras.layers.Layer):
             "embeddings_regularizer": keras.regularizers.serialize(self.embeddings_regularizer),
             "embeddings_constraint": keras.constraints.serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
+            "activity_regularizer": keras.regularizers.serialize(self.activity_regularizer),
+            "quantization_config": None,
         }
         return {**super().get_config(), **config}

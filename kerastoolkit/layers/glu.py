@@ -23,7 +23,10 @@ class GLU(keras.layers.Layer):
 
     Equal to `keras.layers.Activation(keras.activations.glu)` (Keras has no
     GLU layer). The size of `axis` must be even; an odd size is refused when
-    the layer is built.
+    the layer is built. A mask (e.g. from `Embedding(mask_zero=True)`) passes
+    through when `axis` lies beyond the mask's axes (the feature axis); a
+    mask over the split axis would pair up masked and unmasked halves, so it
+    is refused.
 
     Args:
         axis: the axis split in two. Defaults to `-1`.
@@ -45,6 +48,7 @@ class GLU(keras.layers.Layer):
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise TypeError(f"`axis` must be an integer. Received: axis={axis!r}")
         self.axis = axis
+        self.supports_masking = True
 
     def build(self, input_shape):
         if not -len(input_shape) <= self.axis < len(input_shape):
@@ -61,6 +65,17 @@ class GLU(keras.layers.Layer):
 
     def call(self, inputs):
         return activations.glu(inputs, axis=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None:
+            return None
+        rank = len(inputs.shape)
+        if self.axis % rank < len(mask.shape):
+            raise ValueError(
+                f"GLU(axis={self.axis}) would split an axis that the mask covers. Received: "
+                f"inputs.shape={tuple(inputs.shape)}, mask.shape={tuple(mask.shape)}"
+            )
+        return mask
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)

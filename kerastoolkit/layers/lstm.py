@@ -3,12 +3,30 @@
 import keras
 from keras import ops
 
-from kerastoolkit.layers.rnn import DropoutMasks, _CellSequence, _check_rate, _check_units
+from kerastoolkit.layers.rnn import (
+    DropoutMasks,
+    _CellSequence,
+    _check_rate,
+    _check_units,
+    project_inputs,
+)
 
 __all__ = ["LSTM", "LSTMCell"]
 
 # The four gates, in Keras's order along the last axis of kernel and bias.
 GATES = 4
+
+# Keras's two ways of computing the gates: 1 (four products), 2 (one fused product).
+IMPLEMENTATIONS = (1, 2)
+
+
+def _check_implementation(implementation):
+    if isinstance(implementation, bool) or implementation not in IMPLEMENTATIONS:
+        raise ValueError(
+            f"`implementation` must be one of {IMPLEMENTATIONS}. "
+            f"Received: implementation={implementation!r}"
+        )
+    return implementation
 
 
 @keras.saving.register_keras_serializable(package="kerastoolkit")
@@ -40,10 +58,15 @@ class LSTMCell(DropoutMasks, keras.layers.Layer):
     It matches `keras.layers.LSTMCell`: same arguments and defaults, same
     weights in the same gate order (Keras names $g$ "c"), so `set_weights`
     copies across; `unit_forget_bias` starts $b_f$ at 1. Two differences:
-    dropout rates outside $[0, 1)$ are refused rather than clamped, and with
-    `recurrent_dropout` one mask $m_h$ serves all four gates (Keras then
-    switches to four masks and four products), keeping the single fused
-    product.
+    dropout rates outside $[0, 1)$ are refused rather than clamped, and one
+    mask $m_x$ and one mask $m_h$ serve all four gates, keeping the single
+    fused product. Keras does the same without `recurrent_dropout`; with it,
+    Keras switches to its per-gate implementation, drawing four input masks
+    (for `dropout`) and four recurrent masks, one per gate, with a product
+    per gate; so with dropout in training the two draw different masks.
+    Keras's `implementation` argument is accepted (1 or 2); both compute the
+    one fused product here (Keras's 1 splits it into four, the same sums up
+    to rounding), and it is not saved in the config, as in Keras.
 
     Args:
         units: the size of $h$ and $c$, a positive integer.
@@ -65,6 +88,8 @@ class LSTMCell(DropoutMasks, keras.layers.Layer):
         dropout: rate of $m_x$, in $[0, 1)$. Defaults to `0.0`.
         recurrent_dropout: rate of $m_h$, in $[0, 1)$. Defaults to `0.0`.
         seed: seed of the dropout masks. Defaults to `None`.
+        implementation: `1` or `2`, accepted for Keras's configs and
+            scripts; the computation is the same. Defaults to `2`.
 
     Examples:
         >>> import keras, numpy as np
@@ -102,9 +127,11 @@ class LSTMCell(DropoutMasks, keras.layers.Layer):
         dropout=0.0,
         recurrent_dropout=0.0,
         seed=None,
+        implementation=2,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.implementation = _check_implementation(implementation)
         self.units = _check_units(units)
         self.activation = keras.activations.get(activation)
         self.recurrent_activation = keras.activations.get(recurrent_activation)
@@ -166,12 +193,23 @@ class LSTMCell(DropoutMasks, keras.layers.Layer):
                 constraint=self.bias_constraint,
             )
 
+    # Set by `RNN` while its loop feeds already projected inputs (see `project`).
+    inputs_projected = False
+
     def call(self, inputs, states, training=False):
+        z_x = inputs if self.inputs_projected else self.project(inputs, training)
+        return self.step(z_x, states, training)
+
+    def project(self, inputs, training=False):
+        r"""$(x \odot m_x) W_x + b$, the state-free part, for one step or a whole sequence."""
+        x, _ = self.dropped(inputs, None, training)
+        return project_inputs(x, self.kernel, self.bias)
+
+    def step(self, z_x, states, training=False):
+        r"""One step from the projected input $z_x$: the gates, $c_t$ and $h_t$."""
         h_tm1, c_tm1 = states[0], states[1]
-        x, h_in = self.dropped(inputs, h_tm1, training)
-        z = ops.matmul(x, self.kernel) + ops.matmul(h_in, self.recurrent_kernel)
-        if self.use_bias:
-            z = z + self.bias
+        _, h_in = self.dropped(None, h_tm1, training)
+        z = z_x + ops.matmul(h_in, self.recurrent_kernel)
         z_i, z_f, z_g, z_o = ops.split(z, GATES, axis=-1)
         i = self.recurrent_activation(z_i)
         f = self.recurrent_activation(z_f)
@@ -225,8 +263,8 @@ class LSTM(_CellSequence):
     arguments, defaults, outputs (with `return_state`: output, $h_T$, $c_T$)
     and weight layout, so `set_weights` copies across. Keras's LSTM can hand
     the loop to cuDNN on a GPU; this one always runs the cell in Keras's
-    backend loop, which is what Keras's LSTM runs on a CPU. Its `use_cudnn`
-    argument is therefore not taken.
+    backend loop, which is what Keras's LSTM runs on a CPU, so `use_cudnn`
+    is accepted as `"auto"` or `False` and `True` is refused.
 
     Args:
         units: the size of $h$ and $c$, a positive integer.
@@ -254,6 +292,9 @@ class LSTM(_CellSequence):
         stateful: carry $(h_T, c_T)$ of each batch row into the next batch.
             Defaults to `False`.
         unroll: unroll the loop into a static graph. Defaults to `False`.
+        use_cudnn: `"auto"` or `False` (the backend loop either way); `True`
+            is refused. Defaults to `"auto"`.
+        implementation: `1` or `2`, see `LSTMCell`. Defaults to `2`.
 
     Examples:
         >>> import numpy as np
@@ -294,8 +335,15 @@ class LSTM(_CellSequence):
         go_backwards=False,
         stateful=False,
         unroll=False,
+        use_cudnn="auto",
+        implementation=2,
         **kwargs,
     ):
+        if not (use_cudnn is False or use_cudnn == "auto"):
+            raise ValueError(
+                "LSTM runs Keras's backend loop, never cuDNN, so `use_cudnn` must be 'auto' "
+                f"or False. Received: use_cudnn={use_cudnn!r}"
+            )
         cell = LSTMCell(
             units,
             activation=activation,
@@ -314,6 +362,7 @@ class LSTM(_CellSequence):
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
             seed=seed,
+            implementation=implementation,
             dtype=kwargs.get("dtype"),
             trainable=kwargs.get("trainable", True),
             name="lstm_cell",
@@ -328,3 +377,4 @@ class LSTM(_CellSequence):
             activity_regularizer=activity_regularizer,
             **kwargs,
         )
+        self.use_cudnn = use_cudnn

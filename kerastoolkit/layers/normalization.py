@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from kerastoolkit.layers._keras_args import refuse_unless_neutral
+
 __all__ = ["BatchNormalization"]
 
 
@@ -18,8 +20,9 @@ class BatchNormalization(keras.layers.Layer):
     replace them at inference, when batches may be tiny or single samples.
 
     Let $x$ be the inputs, $B$ the set of positions reduced over (all axes
-    but `axis`), $\rho$ be `momentum`, $\epsilon$ be `epsilon`, $\gamma$ be
-    `gamma`, $\beta$ be `beta`, and $\hat\mu$, $\hat\sigma^2$ be
+    but `axis`; with a `mask`, only the unmasked ones), $\rho$ be
+    `momentum`, $\epsilon$ be `epsilon`, $\gamma$ be `gamma`, $\beta$ be
+    `beta`, and $\hat\mu$, $\hat\sigma^2$ be
     `moving_mean`, `moving_variance`:
 
     $$\begin{aligned}
@@ -35,7 +38,15 @@ class BatchNormalization(keras.layers.Layer):
     It matches `keras.layers.BatchNormalization` (same arguments, defaults,
     weights `gamma`, `beta`, `moving_mean`, `moving_variance`, the biased
     batch variance, and the statistics computed in float32 under mixed
-    precision); Keras's `renorm` and `synchronized` options are not provided.
+    precision). A `mask` (one axis fewer than the inputs, e.g. the padding
+    mask of `Embedding(mask_zero=True)`) leaves the masked positions out of
+    $\mu$ and $\sigma^2$ as Keras does: both sums are divided by
+    $|B| + 10^{-7}$ (Keras's `keras.config.epsilon()`), so a fully masked
+    batch gives $\mu = \sigma^2 = 0$; the mask passes on to the next layer.
+    Keras's batch renormalization (`renorm=True`) and cross-replica
+    statistics (`synchronized=True`) are not implemented and refused; at
+    `renorm=False` the `renorm_clipping` and `renorm_momentum` arguments have
+    no effect, in Keras as here.
 
     Args:
         axis: the feature axis, normalized per entry. Defaults to `-1`.
@@ -52,6 +63,12 @@ class BatchNormalization(keras.layers.Layer):
         gamma_regularizer: regularizer of $\gamma$. Defaults to `None`.
         beta_constraint: constraint on $\beta$. Defaults to `None`.
         gamma_constraint: constraint on $\gamma$. Defaults to `None`.
+        renorm: only `False` (batch renormalization is not implemented).
+            Defaults to `False`.
+        renorm_clipping: kept in the config, unused. Defaults to `None`.
+        renorm_momentum: kept in the config, unused. Defaults to `0.99`.
+        synchronized: only `False` (statistics are per replica).
+            Defaults to `False`.
 
     Examples:
         >>> import keras, numpy as np
@@ -83,9 +100,17 @@ class BatchNormalization(keras.layers.Layer):
         gamma_regularizer=None,
         beta_constraint=None,
         gamma_constraint=None,
+        renorm=False,
+        renorm_clipping=None,
+        renorm_momentum=0.99,
+        synchronized=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        refuse_unless_neutral("BatchNormalization", "renorm", renorm, False, "renormalization")
+        refuse_unless_neutral(
+            "BatchNormalization", "synchronized", synchronized, False, "synchronized statistics"
+        )
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise ValueError(f"`axis` must be an integer. Received: axis={axis!r}")
         if not 0 <= momentum <= 1:
@@ -105,6 +130,11 @@ class BatchNormalization(keras.layers.Layer):
         self.gamma_regularizer = keras.regularizers.get(gamma_regularizer)
         self.beta_constraint = keras.constraints.get(beta_constraint)
         self.gamma_constraint = keras.constraints.get(gamma_constraint)
+        self.renorm = False
+        self.renorm_clipping = renorm_clipping
+        self.renorm_momentum = renorm_momentum
+        self.synchronized = False
+        self.supports_masking = True
 
     def _feature_axis(self, input_shape):
         rank = len(input_shape)
@@ -150,13 +180,31 @@ class BatchNormalization(keras.layers.Layer):
             trainable=False,
             autocast=False,
         )
+        self.input_spec = keras.InputSpec(ndim=len(input_shape), axes={axis: shape[0]})
 
-    def call(self, inputs, training=None):
+    def _moments(self, x, reduced, mask):
+        """Batch mean and biased variance over `reduced`, counting unmasked positions only."""
+        if mask is None:
+            mu = ops.mean(x, axis=reduced, keepdims=True)
+            return mu, ops.mean(ops.square(x - mu), axis=reduced, keepdims=True)
+        m = ops.cast(ops.broadcast_to(ops.expand_dims(mask, -1), ops.shape(x)), "bool")
+        count = ops.sum(ops.cast(m, "float32"), axis=reduced, keepdims=True)
+        count = count + keras.config.epsilon()
+        mu = ops.sum(ops.where(m, x, 0.0), axis=reduced, keepdims=True) / count
+        var = ops.sum(ops.square(ops.where(m, x - mu, 0.0)), axis=reduced, keepdims=True) / count
+        return mu, var
+
+    def call(self, inputs, training=None, mask=None):
         rank = len(inputs.shape)
         axis = self._feature_axis(inputs.shape)
         reduced = tuple(a for a in range(rank) if a != axis)
         per_feature = [1] * rank
         per_feature[axis] = -1
+        if mask is not None and len(mask.shape) != rank - 1:
+            raise ValueError(
+                "BatchNormalization's mask must have one axis fewer than the inputs. "
+                f"Received: mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)}"
+            )
 
         def broadcast(v):
             return ops.reshape(ops.cast(v, "float32"), per_feature)
@@ -164,8 +212,7 @@ class BatchNormalization(keras.layers.Layer):
         x = ops.cast(inputs, "float32")
         rho = self.momentum
         if training and self.trainable:
-            mu = ops.mean(x, axis=reduced, keepdims=True)
-            var = ops.mean(ops.square(x - mu), axis=reduced, keepdims=True)
+            mu, var = self._moments(x, reduced, mask)
             mu_hat, var_hat = self.moving_mean, self.moving_variance
             mu_hat.assign(mu_hat * rho + ops.reshape(mu, (-1,)) * (1 - rho))
             var_hat.assign(var_hat * rho + ops.reshape(var, (-1,)) * (1 - rho))
@@ -199,5 +246,9 @@ class BatchNormalization(keras.layers.Layer):
             "gamma_regularizer": keras.regularizers.serialize(self.gamma_regularizer),
             "beta_constraint": keras.constraints.serialize(self.beta_constraint),
             "gamma_constraint": keras.constraints.serialize(self.gamma_constraint),
+            "synchronized": self.synchronized,
+            "renorm": self.renorm,
+            "renorm_clipping": self.renorm_clipping,
+            "renorm_momentum": self.renorm_momentum,
         }
         return {**super().get_config(), **config}

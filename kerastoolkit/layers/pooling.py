@@ -1,12 +1,14 @@
-"""2-D max and average pooling, computed from strided slices of the input."""
+"""2-D max and average pooling from slices of the input, with hand-written gradients."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from kerastoolkit.layers.conv import (
     check_data_format,
     check_padding,
     check_rank_4,
+    col2im,
     pair,
     strided_window,
     window_geometry,
@@ -15,6 +17,18 @@ from kerastoolkit.layers.conv import (
 __all__ = ["AveragePooling2D", "MaxPooling2D"]
 
 POOL_PADDINGS = ("valid", "same")
+
+
+def _crop_padding(tiles, padded_shape, pads):
+    """Put `tiles` at the top left of a zero image of `padded_shape`, then cut `pads` off."""
+    (n_h, n_w), ((top, bottom), (left, right)) = padded_shape, pads
+    t_h, t_w, c = tiles.shape[1:]
+    e_h, e_w = min(t_h, n_h - bottom), min(t_w, n_w - right)  # the tile rows/columns kept
+    if (top, left, e_h, e_w) != (0, 0, t_h, t_w):
+        tiles = ops.slice(tiles, (0, top, left, 0), (ops.shape(tiles)[0], e_h - top, e_w - left, c))
+    if (e_h, e_w) != (n_h - bottom, n_w - right):
+        tiles = ops.pad(tiles, ((0, 0), (0, n_h - bottom - e_h), (0, n_w - right - e_w), (0, 0)))
+    return tiles
 
 
 class _Pooling2D(keras.layers.Layer):
@@ -26,6 +40,11 @@ class _Pooling2D(keras.layers.Layer):
         self.strides = self.pool_size if strides is None else pair("strides", strides)
         self.padding = check_padding(padding, POOL_PADDINGS)
         self.data_format = check_data_format(data_format)
+        # Weightless, so built at construction as Keras's pooling layers are (the
+        # geometry is still checked by compute_output_shape and call); a subclass
+        # with a build of its own gets it called.
+        if type(self).build is _Pooling2D.build:
+            self.built = True
 
     def _geometry(self, input_shape):
         name = type(self).__name__
@@ -62,6 +81,25 @@ class _Pooling2D(keras.layers.Layer):
         tiles = ops.reshape(x, (-1, o_h, p_h, o_w, p_w, c))
         return ops.reshape(ops.transpose(tiles, (2, 4, 0, 1, 3, 5)), (p_h * p_w, -1, o_h, o_w, c))
 
+    def _unwindows(self, pieces, padded_shape, pads):
+        """The adjoint of `_windows`: window gradients back onto the unpadded input.
+
+        `pieces[i·p_w + j]` is the gradient reaching offset (i, j) of every
+        window. Non-overlapping windows are put back into their tiles (the
+        transpose and reshape of `_windows` run backwards), the pixels no
+        window covers get zero and the padding is cut off; overlapping ones go
+        through `col2im`.
+        """
+        (p_h, p_w), (o_h, o_w, c) = self.pool_size, pieces[0].shape[1:]
+        if self.strides != self.pool_size:
+            offsets = [(i, j) for i in range(p_h) for j in range(p_w)]
+            return col2im(pieces, offsets, self.strides, padded_shape, pads)
+        stacked = ops.reshape(ops.stack(pieces, axis=0), (p_h, p_w, -1, o_h, o_w, c))
+        tiles = ops.reshape(
+            ops.transpose(stacked, (2, 3, 0, 4, 1, 5)), (-1, o_h * p_h, o_w * p_w, c)
+        )
+        return _crop_padding(tiles, padded_shape, pads)
+
     def build(self, input_shape):
         self._geometry(input_shape)
 
@@ -88,10 +126,11 @@ class MaxPooling2D(_Pooling2D):
     small shifts; it has no weights. No built-in pooling op is used: the
     $p_h p_w$ window offsets are stacked on a leading axis (by a reshape and a
     transpose for the usual non-overlapping windows, by one strided slice of
-    the input per offset otherwise) and reduced with a maximum. The gradient
-    flows back to the winning pixel of each window, split evenly between
-    tied winners (Keras gives it all to the first one; both are valid
-    subgradients and pass back the same total).
+    the input per offset otherwise) and reduced with a maximum. The
+    gradient, written by hand, flows back to the winning pixel of each
+    window; when several pixels tie for the maximum (whole windows of zeros
+    after a ReLU), the first one in row-major order takes all of it, as in
+    Keras.
 
     Let $X$ be the input (padded with $-\infty$ for `"same"`), $(p_h, p_w)$ be
     `pool_size` and $(s_h, s_w)$ be `strides`:
@@ -127,10 +166,31 @@ class MaxPooling2D(_Pooling2D):
 
     def call(self, inputs):
         out_shape, pads = self._geometry(inputs.shape)
-        x = inputs
-        if any(map(any, pads)):
-            x = ops.pad(x, ((0, 0), *pads, (0, 0)), constant_values=float("-inf"))
-        return ops.max(self._windows(x, out_shape), axis=0)
+
+        @ops.custom_gradient
+        def max_pool(x):
+            if any(map(any, pads)):
+                x = ops.pad(x, ((0, 0), *pads, (0, 0)), constant_values=float("-inf"))
+            windows = self._windows(x, out_shape)
+            y = ops.max(windows, axis=0)
+
+            def grad(*args, upstream=None):
+                # TF passes the incoming gradient positionally, JAX and torch by keyword.
+                rest = args[0] if upstream is None else upstream
+                # Row-major order: the first maximum takes the window's whole gradient
+                # and leaves nothing for later ties; what is left when the last offset
+                # comes is its own (it is then the only maximum).
+                pieces = []
+                for w in ops.unstack(windows)[:-1]:
+                    d = ops.where(w == y, rest, ops.zeros_like(rest))
+                    rest = rest - d
+                    pieces.append(d)
+                pieces.append(rest)
+                return self._unwindows(pieces, x.shape[1:3], pads)
+
+            return y, grad
+
+        return max_pool(inputs)
 
 
 @keras.saving.register_keras_serializable(package="kerastoolkit")
@@ -140,7 +200,9 @@ class AveragePooling2D(_Pooling2D):
     Like `MaxPooling2D` but each window is replaced by its mean: the sum over
     the $p_h p_w$ stacked window offsets divided by the number of real
     (not padded) pixels in the window, so that `"same"` padding does not pull
-    border means towards zero.
+    border means towards zero. The hand-written gradient spreads each
+    window's incoming gradient evenly over its real pixels, a share
+    $1/n_{r,c}$ to each.
 
     Let $X$ be the zero-padded input, $(p_h, p_w)$ be `pool_size`,
     $(s_h, s_w)$ be `strides` and $n_{r,c}$ the number of input pixels inside
@@ -175,12 +237,27 @@ class AveragePooling2D(_Pooling2D):
 
     def call(self, inputs):
         out_shape, pads = self._geometry(inputs.shape)
-        x = inputs
-        if any(map(any, pads)):
-            x = ops.pad(x, ((0, 0), *pads, (0, 0)))
-        total = ops.sum(self._windows(x, out_shape), axis=0)
-        if not any(map(any, pads)):
-            return total / (self.pool_size[0] * self.pool_size[1])
-        real = ops.ones((1, *inputs.shape[1:3], 1), dtype=inputs.dtype)
-        n = ops.sum(self._windows(ops.pad(real, ((0, 0), *pads, (0, 0))), out_shape), axis=0)
-        return total / n
+        n = ops.cast(self._window_counts(inputs.shape[1:3], out_shape, pads), inputs.dtype)
+
+        @ops.custom_gradient
+        def average_pool(x):
+            if any(map(any, pads)):
+                x = ops.pad(x, ((0, 0), *pads, (0, 0)))
+            windows = self._windows(x, out_shape)
+            total = ops.sum(windows, axis=0)
+
+            def grad(*args, upstream=None):
+                g = args[0] if upstream is None else upstream  # TF: positional; JAX: keyword
+                return self._unwindows([g / n] * windows.shape[0], x.shape[1:3], pads)
+
+            return total / n, grad
+
+        return average_pool(inputs)
+
+    def _window_counts(self, size, out_shape, pads):
+        """n_{r,c}: how many real (not padded) pixels window (r, c) covers, as (1, o_h, o_w, 1)."""
+        counts = []
+        for n, o, p, s, (before, _) in zip(size, out_shape, self.pool_size, self.strides, pads):
+            start = np.arange(o) * s - before  # the window's first pixel in input coordinates
+            counts.append(np.minimum(start + p, n) - np.maximum(start, 0))
+        return np.outer(*counts).reshape(1, *out_shape, 1).astype("float32")

@@ -23,7 +23,8 @@ class Flatten(keras.layers.Layer):
     \qquad \operatorname{idx}(i_1, \dots, i_k) = \sum_{m=1}^{k} i_m \prod_{l > m} d_l
     \end{aligned}$$
 
-    It matches `keras.layers.Flatten` (same argument and default).
+    It matches `keras.layers.Flatten` (same argument and default; a sparse
+    symbolic input gives a sparse symbolic output).
 
     Args:
         data_format: `"channels_last"`, `"channels_first"` or `None` (the
@@ -68,6 +69,11 @@ class Flatten(keras.layers.Layer):
         rest = input_shape[1:]
         size = None if any(d is None for d in rest) else math.prod(rest)
         return (input_shape[0], size)
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor(
+            self.compute_output_shape(inputs.shape), dtype=inputs.dtype, sparse=inputs.sparse
+        )
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format}

@@ -15,6 +15,15 @@ def _check_units(units):
     return units
 
 
+def _output_size(cell):
+    """A cell's output width: `output_size`, or (as Keras reads it) its first state size."""
+    size = getattr(cell, "output_size", None)
+    if size is None:
+        state_size = cell.state_size
+        size = state_size[0] if isinstance(state_size, (list, tuple)) else state_size
+    return size
+
+
 def _check_rate(name, rate):
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
         raise ValueError(f"`{name}` must be a float in [0, 1). Received: {name}={rate!r}")
@@ -86,11 +95,28 @@ class DropoutMasks:
                     "own cells), or call `get_dropout_mask` / `get_recurrent_dropout_mask` "
                     "before the loop."
                 )
-        if self._dropout_mask is not None:
-            x = x * self._dropout_mask
-        if self._recurrent_dropout_mask is not None:
+        if self._dropout_mask is not None and x is not None:
+            # One step (batch, features), or a whole sequence (batch, time, features).
+            m_x = self._dropout_mask
+            x = x * (ops.expand_dims(m_x, 1) if len(x.shape) == 3 else m_x)
+        if self._recurrent_dropout_mask is not None and h_tm1 is not None:
             h_tm1 = h_tm1 * self._recurrent_dropout_mask
         return x, h_tm1
+
+
+def project_inputs(x, kernel, bias=None):
+    r"""$x W_x (+ b)$ for one step (batch, features) or all steps (batch, time, features).
+
+    The input's share of a recurrent pre-activation does not depend on the
+    state, so a sequence layer computes it for every time step in one
+    (batch·time × features) matrix product before the loop.
+    """
+    if len(x.shape) == 3:
+        z = ops.matmul(ops.reshape(x, (-1, x.shape[-1])), kernel)
+        z = ops.reshape(z, (ops.shape(x)[0], ops.shape(x)[1], kernel.shape[-1]))
+    else:
+        z = ops.matmul(x, kernel)
+    return z if bias is None else z + bias
 
 
 @keras.saving.register_keras_serializable(package="kerastoolkit")
@@ -211,13 +237,23 @@ class SimpleRNNCell(DropoutMasks, keras.layers.Layer):
                 constraint=self.bias_constraint,
             )
 
+    # Set by `RNN` while its loop feeds already projected inputs (see `project`).
+    inputs_projected = False
+
     def call(self, inputs, states, training=False):
+        z_x = inputs if self.inputs_projected else self.project(inputs, training)
+        return self.step(z_x, states, training)
+
+    def project(self, inputs, training=False):
+        r"""$(x \odot m_x) W_x + b$, the state-free part, for one step or a whole sequence."""
+        x, _ = self.dropped(inputs, None, training)
+        return project_inputs(x, self.kernel, self.bias)
+
+    def step(self, z_x, states, training=False):
+        r"""$h_t = \phi(z_x + (h_{t-1} \odot m_h) W_h)$ from the projected input $z_x$."""
         h_tm1 = states[0] if isinstance(states, (list, tuple)) else states
-        x, h_tm1 = self.dropped(inputs, h_tm1, training)
-        z = ops.matmul(x, self.kernel) + ops.matmul(h_tm1, self.recurrent_kernel)
-        if self.use_bias:
-            z = z + self.bias
-        h = self.activation(z)
+        _, h_in = self.dropped(None, h_tm1, training)
+        h = self.activation(z_x + ops.matmul(h_in, self.recurrent_kernel))
         return h, [h] if isinstance(states, (list, tuple)) else h
 
     def get_initial_state(self, batch_size=None):
@@ -263,8 +299,9 @@ class RNN(keras.layers.RNN):
     clear message.
 
     Args:
-        cell: a recurrent cell (`SimpleRNNCell`, `LSTMCell`, any Keras cell)
-            or a list of cells to stack.
+        cell: a recurrent cell (`SimpleRNNCell`, `LSTMCell`, any Keras cell;
+            without `output_size`, the first state size is the output's, as
+            in Keras) or a list of cells to stack.
         return_sequences: return every $y_t$, not only $y_T$.
             Defaults to `False`.
         return_state: also return the final state(s). Defaults to `False`.
@@ -337,13 +374,34 @@ class RNN(keras.layers.RNN):
                 cell.get_recurrent_dropout_mask(
                     ops.ones((batch, cell.units), dtype=cell.compute_dtype)
                 )
-            width = cell.output_size
+            width = _output_size(cell)
 
     def _reset_masks(self):
         for cell in self._cells():
             if isinstance(cell, DropoutMasks):
                 cell.reset_dropout_mask()
                 cell.reset_recurrent_dropout_mask()
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        r"""Keras's loop, with the input projection of our cells taken out of it.
+
+        A kerastoolkit cell (one with `project` and `step`) has its input
+        share $(x_t \odot m_x) W_x$ computed for all time steps in one matrix
+        product first; Keras's loop then runs on the projected sequence, each
+        step calling the cell with `inputs_projected` set so that it only
+        adds the recurrent share. Masking, `go_backwards` and `unroll` act on
+        the projected sequence exactly as on the inputs. Other cells (Keras's,
+        stacks of cells) run Keras's loop unchanged.
+        """
+        cell = self.cell
+        if not (hasattr(cell, "project") and hasattr(cell, "step")):
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        projected = cell.project(sequences, training=training)
+        cell.inputs_projected = True
+        try:
+            return super().inner_loop(projected, initial_state, mask, training=training)
+        finally:
+            cell.inputs_projected = False
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         if initial_state is not None:
@@ -376,6 +434,7 @@ class _CellSequence(RNN):
     def get_config(self):
         config = super().get_config()
         del config["cell"]
+        config["activity_regularizer"] = keras.regularizers.serialize(self.activity_regularizer)
         cell_config = {
             k: v for k, v in self.cell.get_config().items() if k not in _LAYER_KEYS
         }

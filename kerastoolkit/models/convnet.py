@@ -78,7 +78,8 @@ class ConvolutionNetwork(keras.Model):
     `loss=None` the loss is $J$. `backward="manual"` differentiates only $J$,
     so it accepts `loss=None`, `CategoricalCrossentropy(from_logits=True)` or
     `SparseCategoricalCrossentropy(from_logits=True)` (Keras's or
-    kerastoolkit's, mean reduction, no label smoothing) and refuses any other
+    kerastoolkit's, reduction `"sum_over_batch_size"` or its equal `"mean"`,
+    no label smoothing) and refuses any other
     loss at `compile`. Labels may be one-hot rows or integer classes. Training
     needs the TensorFlow backend.
 
@@ -221,7 +222,8 @@ class ConvolutionNetwork(keras.Model):
             and not config.get("label_smoothing")
             and config.get("axis", -1) == -1
             and config.get("ignore_class") is None
-            and config.get("reduction") == "sum_over_batch_size"
+            # Keras computes "mean" exactly as "sum_over_batch_size".
+            and config.get("reduction") in ("sum_over_batch_size", "mean")
         ):
             raise ValueError(
                 "backward='manual' differentiates softmax cross-entropy from logits only: "

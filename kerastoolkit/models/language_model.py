@@ -1,19 +1,22 @@
-"""An LSTM language model trained with truncated backpropagation through time.
+"""The recurrent language model (LSTM or SimpleRNN), trained with truncated BPTT.
 
-Besides the model: a tokenizer and vocabulary, the block layout of a corpus
-for truncated BPTT, global-norm gradient clipping, cosine similarity and a
-perplexity metric.
+The model reads the text; its helpers live beside it: the tokenizer,
+vocabulary, cosine similarity and perplexity in `text`, the block layout,
+clipping and carried states of truncated BPTT in `bptt`, and the backward
+pass derived by hand in `recurrent_backward`. They are re-exported here so
+`from kerastoolkit.models.language_model import tokenize` keeps working.
 """
-
-import re
 
 import keras
 import numpy as np
 from keras import ops
 
-from kerastoolkit.layers import LSTM, Dense, Dropout, Embedding
+from kerastoolkit.layers import LSTM, Dense, Dropout, Embedding, SimpleRNN
 from kerastoolkit.layers.rnn import _check_rate
 from kerastoolkit.losses import sparse_categorical_crossentropy
+from kerastoolkit.models.bptt import _Streams, clip_by_global_norm, truncated_bptt_batches
+from kerastoolkit.models.recurrent_backward import language_model_gradients
+from kerastoolkit.models.text import Perplexity, Vocabulary, cosine_similarity, tokenize
 
 __all__ = [
     "LanguageModel",
@@ -25,260 +28,24 @@ __all__ = [
     "truncated_bptt_batches",
 ]
 
-# Words (letters, digits, apostrophes, hyphens) or single punctuation marks.
-_TOKEN = re.compile(r"[\w'-]+|[^\w\s]")
-
-
-@keras.saving.register_keras_serializable(package="kerastoolkit", name="tokenize")
-def tokenize(text):
-    r"""Split text into lower-case words and punctuation marks.
-
-    Args:
-        text: a string.
-
-    Returns:
-        A list of tokens.
-
-    Examples:
-        >>> from kerastoolkit.models import tokenize
-        >>> tokenize("You say goodbye and I say hello.")
-        ['you', 'say', 'goodbye', 'and', 'i', 'say', 'hello', '.']
-    """
-    return _TOKEN.findall(text.lower())
-
-
-@keras.saving.register_keras_serializable(package="kerastoolkit")
-class Vocabulary:
-    r"""The table between words and integer ids, in order of first appearance.
-
-    Args:
-        words: the distinct words, the word of id $k$ at position $k$.
-
-    Examples:
-        >>> from kerastoolkit.models import Vocabulary
-        >>> vocab = Vocabulary.from_text("you say goodbye and i say hello.")
-        >>> vocab.encode("you say goodbye and i say hello.").tolist()
-        [0, 1, 2, 3, 4, 1, 5, 6]
-        >>> vocab.decode([4, 1, 5])
-        ['i', 'say', 'hello']
-    """
-
-    def __init__(self, words):
-        self.words = list(words)
-        self.ids = {w: k for k, w in enumerate(self.words)}
-        if len(self.ids) != len(self.words):
-            raise ValueError(f"`words` must be distinct. Received: words={self.words!r}")
-
-    @classmethod
-    def from_text(cls, text):
-        """Build the vocabulary of `tokenize(text)`."""
-        return cls(dict.fromkeys(tokenize(text)))
-
-    def __len__(self):
-        return len(self.words)
-
-    def encode(self, text):
-        """Ids of a string (tokenized) or of a list of words, as an int32 array."""
-        tokens = tokenize(text) if isinstance(text, str) else list(text)
-        unknown = [w for w in tokens if w not in self.ids]
-        if unknown:
-            raise ValueError(f"Words not in the vocabulary. Received: {unknown!r}")
-        return np.array([self.ids[w] for w in tokens], dtype="int32")
-
-    def decode(self, ids):
-        """Words of a sequence of ids."""
-        return [self.words[int(k)] for k in ids]
-
-    def get_config(self):
-        return {"words": self.words}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-
-@keras.saving.register_keras_serializable(package="kerastoolkit", name="truncated_bptt_batches")
-def truncated_bptt_batches(ids, batch_size, time_size):
-    r"""Cut a corpus into the consecutive blocks that truncated BPTT trains on.
-
-    The corpus $w_0 \dots w_{N-1}$ is split into `batch_size` parallel
-    streams of length $L = \lfloor (N-1)/B \rfloor$, stream $b$ starting at
-    $w_{bL}$; each stream is read in order, `time_size` words at a time. Row
-    $kB + b$ of the result is block $k$ of stream $b$, so `fit` with the same
-    `batch_size` and no shuffling gives batch $k$ = block $k$ of every stream,
-    and the hidden state at the end of one batch is the right start for the
-    next. Targets are the inputs shifted by one word:
-
-    $$\begin{aligned}
-    x_{kB+b,\,t} &= w_{bL + kT + t}, \qquad y_{kB+b,\,t} = w_{bL + kT + t + 1}
-    \end{aligned}$$
-
-    with $B$ = `batch_size`, $T$ = `time_size`, $t < T$ and
-    $k < \lfloor L/T \rfloor$ (a tail shorter than a block is dropped).
-
-    Args:
-        ids: the corpus as a 1-D sequence of word ids.
-        batch_size: $B$, the number of parallel streams.
-        time_size: $T$, the block length (how far gradients reach back).
-
-    Returns:
-        `(x, y)`, two int32 arrays of shape $(\lfloor L/T \rfloor B, T)$.
-
-    Examples:
-        >>> from kerastoolkit.models import truncated_bptt_batches
-        >>> x, y = truncated_bptt_batches(range(9), batch_size=2, time_size=2)
-        >>> x.tolist(), y.tolist()
-        ([[0, 1], [4, 5], [2, 3], [6, 7]], [[1, 2], [5, 6], [3, 4], [7, 8]])
-    """
-    w = np.asarray(ids, dtype="int32")
-    for name, value in (("batch_size", batch_size), ("time_size", time_size)):
-        if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    length = (len(w) - 1) // batch_size
-    blocks = length // time_size
-    if w.ndim != 1 or blocks == 0:
-        raise ValueError(
-            f"`ids` must be a 1-D corpus of at least batch_size * time_size + 1 = "
-            f"{batch_size * time_size + 1} words. Received: ids of shape {w.shape}"
-        )
-
-    def layout(stream):
-        s = stream[: batch_size * length].reshape(batch_size, length)[:, : blocks * time_size]
-        s = s.reshape(batch_size, blocks, time_size).transpose(1, 0, 2)
-        return s.reshape(blocks * batch_size, time_size)
-
-    return layout(w), layout(w[1:])
-
-
-@keras.saving.register_keras_serializable(package="kerastoolkit", name="clip_by_global_norm")
-def clip_by_global_norm(gradients, threshold):
-    r"""Rescale a list of gradients so that their joint norm is at most `threshold`.
-
-    Exploding gradients are cut back to a fixed length while keeping their
-    direction. With $\hat g$ all gradients seen as one vector and
-    $\tau$ = `threshold`:
-
-    $$\begin{aligned}
-    \|\hat g\| &= \sqrt{\textstyle\sum_k \|g_k\|^2} \\
-    \hat g &\leftarrow \frac{\tau}{\|\hat g\|}\, \hat g
-    \quad \text{if } \|\hat g\| \ge \tau
-    \end{aligned}$$
-
-    It matches Keras's `global_clipnorm` optimizer option (TensorFlow's
-    `clip_by_global_norm`). `None` gradients are kept as `None` and left out
-    of the norm.
-
-    Args:
-        gradients: a list of gradient tensors (or `None`).
-        threshold: $\tau$, a positive float.
-
-    Returns:
-        The list of rescaled gradients.
-
-    Examples:
-        >>> import keras, numpy as np
-        >>> from kerastoolkit.models import clip_by_global_norm
-        >>> g = clip_by_global_norm([np.array([3.0, 0.0]), np.array([4.0])], 1.0)
-        >>> [keras.ops.convert_to_numpy(x).tolist() for x in g]  # norm 5 -> 1
-        [[0.6000000238418579, 0.0], [0.800000011920929]]
-    """
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
-        raise ValueError(f"`threshold` must be a positive float. Received: threshold={threshold!r}")
-    g = [None if x is None else ops.convert_to_tensor(x, dtype="float32") for x in gradients]
-    norm = ops.sqrt(sum(ops.sum(ops.square(x)) for x in g if x is not None))
-    scale = ops.where(norm >= threshold, threshold / norm, 1.0)
-    return [None if x is None else x * ops.cast(scale, x.dtype) for x in g]
-
-
-@keras.saving.register_keras_serializable(package="kerastoolkit", name="cosine_similarity")
-def cosine_similarity(x, y, epsilon=1e-8):
-    r"""Cosine of the angle between vectors: 1 for the same direction, 0 for orthogonal.
-
-    $$\text{similarity}(x, y) = \frac{x \cdot y}{\|x\|\,\|y\| + \epsilon}$$
-
-    over the last axis (batched), where $\epsilon$ = `epsilon` keeps a zero
-    vector from dividing by zero. Unlike `keras.losses.cosine_similarity`
-    (a loss) it is not negated.
-
-    Args:
-        x: an array of vectors along the last axis.
-        y: an array broadcastable to `x`.
-        epsilon: $\epsilon$. Defaults to `1e-8`.
-
-    Examples:
-        >>> import keras, numpy as np
-        >>> from kerastoolkit.models import cosine_similarity
-        >>> s = cosine_similarity(np.array([1.0, 1.0]), np.array([[2.0, 2.0], [1.0, -1.0]]))
-        >>> np.round(keras.ops.convert_to_numpy(s), 4)
-        array([1., 0.])
-    """
-    x, y = ops.convert_to_tensor(x), ops.convert_to_tensor(y)
-    norms = ops.sqrt(ops.sum(x * x, axis=-1)) * ops.sqrt(ops.sum(y * y, axis=-1))
-    return ops.sum(x * y, axis=-1) / (norms + epsilon)
-
-
-@keras.saving.register_keras_serializable(package="kerastoolkit")
-class Perplexity(keras.metrics.Mean):
-    r"""Perplexity of next-word predictions: the exponential of the mean cross-entropy.
-
-    The average number of words the model hesitates between: 1 for a perfect
-    model, the vocabulary size $V$ for uniform guessing. With $N$ predicted
-    words $y_n$ and predicted probabilities $p$:
-
-    $$\text{perplexity} = \exp\Big(-\frac{1}{N}\sum_n \log p(y_n)\Big)$$
-
-    Args:
-        from_logits: whether `y_pred` holds logits (else probabilities).
-            Defaults to `True`.
-        name: the metric's name. Defaults to `"perplexity"`.
-
-    Examples:
-        >>> import numpy as np
-        >>> from kerastoolkit.models import Perplexity
-        >>> m = Perplexity()
-        >>> m.update_state(np.array([[0, 1]]), np.zeros((1, 2, 4), "float32"))
-        >>> round(float(m.result()), 4)  # uniform over 4 words
-        4.0
-    """
-
-    def __init__(self, from_logits=True, name="perplexity", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.from_logits = from_logits
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        ce = sparse_categorical_crossentropy(
-            y_true, y_pred, from_logits=self.from_logits
-        )
-        super().update_state(ce, sample_weight=sample_weight)
-
-    def result(self):
-        return ops.exp(super().result())
-
-    def get_config(self):
-        return {**super().get_config(), "from_logits": self.from_logits}
-
-
-class _Streams:
-    """Hidden states carried across truncated-BPTT blocks, one set per mode.
-
-    Kept in a plain object so they are not model weights: they are not saved,
-    and their shape (the number of streams) may change between `fit` calls.
-    """
-
-    def __init__(self):
-        self.states = {}
+#: The recurrent layers the model can stack: the notes' RNNLM and its LSTM version.
+CELLS = {"lstm": LSTM, "simple_rnn": SimpleRNN}
+#: The ways `train_step` can compute the gradients.
+BACKWARDS = ("tape", "manual")
 
 
 @keras.saving.register_keras_serializable(package="kerastoolkit")
 class LanguageModel(keras.Model):
-    r"""An LSTM language model: predicts every next word of a text.
+    r"""A recurrent language model (LSTM or SimpleRNN): predicts every next word of a text.
 
-    Words become vectors (Embedding), stacked LSTMs read them in order, and
-    a Dense layer scores every vocabulary word as the next one. Dropout sits
-    between the layers in depth only — never on the connection from one time
-    step to the next, which would erase the memory. With `tie_weights` the
-    output layer reuses the embedding matrix, transposed, so a word's input
-    and output vectors are the same and the model has $VD$ fewer weights.
+    Words become vectors (Embedding), stacked recurrent layers read them in
+    order, and a Dense layer scores every vocabulary word as the next one.
+    Dropout sits between the layers in depth only — never on the connection
+    from one time step to the next, which would erase the memory. With
+    `tie_weights` the output layer reuses the embedding matrix, transposed, so
+    a word's input and output vectors are the same and the model has $VD$
+    fewer weights. `cell="simple_rnn"` is the course's RNN language model,
+    `cell="lstm"` its LSTM successor.
 
     Let $E$ ($V \times D$) be the embedding matrix, $V$ = `len(vocabulary)`,
     $D$ = `embedding_dim`, $H$ = `units`, $L$ = `num_layers`, $\delta$ the
@@ -286,21 +53,32 @@ class LanguageModel(keras.Model):
 
     $$\begin{aligned}
     x^{(0)}_t &= \delta(E_{w_t}) \\
-    h^{(l)}_t, c^{(l)}_t &= \text{LSTM}_l\big(x^{(l-1)}_t, h^{(l)}_{t-1}, c^{(l)}_{t-1}\big),
-    \quad x^{(l)}_t = \delta(h^{(l)}_t), \quad l = 1 \dots L \\
+    h^{(l)}_t, c^{(l)}_t &= \text{LSTM}_l\big(x^{(l-1)}_t, h^{(l)}_{t-1}, c^{(l)}_{t-1}\big)
+    \ \text{ or } \ h^{(l)}_t = \text{SimpleRNN}_l\big(x^{(l-1)}_t, h^{(l)}_{t-1}\big) \\
+    x^{(l)}_t &= \delta(h^{(l)}_t), \quad l = 1 \dots L \\
     s_t &= x^{(L)}_t W + b \quad (W = E^\top \text{ with weight tying}) \\
     J &= -\frac{1}{BT}\sum_{b,t} \log \operatorname{softmax}(s_t)_{w_{t+1}}
     \end{aligned}$$
 
     `fit` trains with truncated backpropagation through time on the blocks of
-    `truncated_bptt_batches`: the final $(h, c)$ of each batch is the initial
-    state of the next (the streams continue), but enters it as a constant, so
-    gradients stop at block boundaries; before every update the gradients are
-    clipped to global norm `clipnorm` (`clip_by_global_norm`). Each epoch
-    starts the streams from zero. Compile with an optimizer only: the loss
-    is $J$ and the metrics are its mean (`loss`) and `perplexity`
-    $= \exp J$. `fit` and `evaluate` run on the TensorFlow backend (they use
-    `tf.GradientTape`); `call`, `generate` and `most_similar` on any backend.
+    `truncated_bptt_batches`: the final states ($h$, and $c$ for the LSTM) of
+    each batch are the initial states of the next (the streams continue), but
+    enter it as constants, so gradients stop at block boundaries; before
+    every update the gradients are clipped to global norm `clipnorm`
+    (`clip_by_global_norm`). Each epoch starts the streams from zero. Compile
+    with an optimizer only: the loss is $J$ and the metrics are its mean
+    (`loss`) and `perplexity` $= \exp J$.
+
+    The gradients come from `tf.GradientTape` (`backward="tape"`) or from
+    the backward pass derived by hand (`backward="manual"`), in reverse time
+    and layer by layer (`recurrent_backward.language_model_gradients`, every
+    step's equation in its functions' docstrings), with the same dropout
+    masks as the forward pass; the tests prove the two equal. `manual_gradients`
+    returns the hand-derived gradients of one batch. The tape needs the
+    TensorFlow backend; with `backward="manual"`, `fit` and `evaluate` run on
+    TensorFlow and PyTorch (the JAX trainer's stateless steps cannot carry the
+    streams' states), and `manual_gradients`, `call`, `generate` and
+    `most_similar` on any backend.
 
     There is no Keras built-in twin; the layers are kerastoolkit's, each
     proven equal to its Keras twin.
@@ -308,12 +86,16 @@ class LanguageModel(keras.Model):
     Args:
         vocabulary: a `Vocabulary`, or the list of its words (id order).
         embedding_dim: $D$. Defaults to `100`.
-        units: $H$, the LSTM size. Defaults to `100`.
-        num_layers: $L$, the number of stacked LSTMs. Defaults to `2`.
+        units: $H$, the recurrent layers' size. Defaults to `100`.
+        num_layers: $L$, the number of stacked recurrent layers. Defaults to `2`.
         dropout: the rate of $\delta$, in $[0, 1)$. Defaults to `0.5`.
         tie_weights: use $E^\top$ as the output matrix $W$ (needs
             $D = H$). Defaults to `False`.
         clipnorm: the clipping threshold $\tau$. Defaults to `0.25`.
+        cell: the recurrent layer, `"lstm"` (`LSTM`) or `"simple_rnn"`
+            (`SimpleRNN`). Defaults to `"lstm"`.
+        backward: how `fit` computes the gradients: `"tape"`
+            (`tf.GradientTape`) or `"manual"` (by hand). Defaults to `"tape"`.
 
     Examples:
         >>> import keras
@@ -336,6 +118,8 @@ class LanguageModel(keras.Model):
           models.
         - Pascanu, Mikolov & Bengio, 2013. On the difficulty of training
           recurrent neural networks.
+        - Werbos, 1990. Backpropagation through time: what it does and how
+          to do it.
     """
 
     def __init__(
@@ -347,6 +131,8 @@ class LanguageModel(keras.Model):
         dropout=0.5,
         tie_weights=False,
         clipnorm=0.25,
+        cell="lstm",
+        backward="tape",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -364,6 +150,12 @@ class LanguageModel(keras.Model):
                 "Weight tying needs `embedding_dim == units`. "
                 f"Received: embedding_dim={embedding_dim}, units={units}"
             )
+        if cell not in CELLS:
+            raise ValueError(f"`cell` must be one of {tuple(CELLS)}. Received: cell={cell!r}")
+        if backward not in BACKWARDS:
+            raise ValueError(
+                f"`backward` must be one of {BACKWARDS}. Received: backward={backward!r}"
+            )
         self.vocabulary = vocabulary
         self.embedding_dim = embedding_dim
         self.units = units
@@ -372,10 +164,12 @@ class LanguageModel(keras.Model):
         self.tie_weights = tie_weights
         self.clipnorm = clipnorm
         clip_by_global_norm([], clipnorm)  # validates the threshold now
+        self.cell = cell
+        self.backward = backward
         vocab_size = len(vocabulary)
         self.embedding = Embedding(vocab_size, embedding_dim, name="embedding")
-        self.lstms = [
-            LSTM(units, return_sequences=True, return_state=True, name=f"lstm_{k}")
+        self.recurrent_layers = [
+            CELLS[cell](units, return_sequences=True, return_state=True, name=f"{cell}_{k}")
             for k in range(num_layers)
         ]
         self.drops = [
@@ -386,13 +180,18 @@ class LanguageModel(keras.Model):
         self.perplexity = Perplexity()
         self._streams = _Streams()
 
+    @property
+    def states_per_layer(self):
+        """How many states each recurrent layer carries: 2 ($h$, $c$) for the LSTM, 1 ($h$)."""
+        return 2 if self.cell == "lstm" else 1
+
     def build(self, input_shape):
         batch, time = tuple(input_shape)[:2]
         self.embedding.build(input_shape)
         shape = (batch, time, self.embedding_dim)
-        for drop, lstm in zip(self.drops, self.lstms):
+        for drop, layer in zip(self.drops, self.recurrent_layers):
             drop.build(shape)
-            lstm.build(shape)
+            layer.build(shape)
             shape = (batch, time, self.units)
         self.drops[-1].build(shape)
         if self.tie_weights:
@@ -402,6 +201,23 @@ class LanguageModel(keras.Model):
         else:
             self.dense.build(shape)
 
+    def _check_tokens(self, tokens):
+        if len(tokens.shape) != 2:
+            raise ValueError(
+                f"`tokens` must be word ids of shape (batch, time). "
+                f"Received: tokens of shape {tuple(tokens.shape)}"
+            )
+        if not self.built:
+            self.build(tuple(tokens.shape))
+
+    def _check_states(self, states):
+        if states is not None and len(states) != self.num_layers:
+            what = "[h, c] pair per LSTM" if self.cell == "lstm" else "[h] per SimpleRNN"
+            raise ValueError(
+                f"`states` must hold one {what} ({self.num_layers}). "
+                f"Received: {len(states)} entries"
+            )
+
     def forward(self, tokens, states=None, training=None):
         r"""Run the model from given states; return the scores and the final states.
 
@@ -410,31 +226,24 @@ class LanguageModel(keras.Model):
 
         Args:
             tokens: int word ids of shape (batch, time).
-            states: `None` (zeros) or, per LSTM, its `[h, c]`.
+            states: `None` (zeros) or, per recurrent layer, its states:
+                `[h, c]` for the LSTM, `[h]` for the SimpleRNN.
             training: whether dropout is on. Defaults to `None`.
 
         Returns:
             `(scores, states)`: the logits $s$ of shape (batch, time, $V$)
-            and the final `[h, c]` of every LSTM.
+            and the final states of every recurrent layer.
         """
-        if len(tokens.shape) != 2:
-            raise ValueError(
-                f"`tokens` must be word ids of shape (batch, time). "
-                f"Received: tokens of shape {tuple(tokens.shape)}"
-            )
-        if not self.built:
-            self.build(tuple(tokens.shape))
-        if states is not None and len(states) != self.num_layers:
-            raise ValueError(
-                f"`states` must hold one [h, c] pair per LSTM ({self.num_layers}). "
-                f"Received: {len(states)} entries"
-            )
+        self._check_tokens(tokens)
+        self._check_states(states)
         x = self.drops[0](self.embedding(tokens), training=training)
         final = []
-        for k, lstm in enumerate(self.lstms):
-            s0 = None if states is None else [ops.stop_gradient(s) for s in states[k]]
-            x, h, c = lstm(x, initial_state=s0, training=training)
-            final.append([h, c])
+        for k, layer in enumerate(self.recurrent_layers):
+            s0 = None if states is None else [
+                ops.stop_gradient(ops.convert_to_tensor(s)) for s in states[k]
+            ]
+            x, *state = layer(x, initial_state=s0, training=training)
+            final.append(state)
             x = self.drops[k + 1](x, training=training)
         if self.tie_weights:
             scores = ops.matmul(x, ops.transpose(self.embedding.embeddings)) + self.output_bias
@@ -445,26 +254,68 @@ class LanguageModel(keras.Model):
     def call(self, tokens, training=None):
         return self.forward(tokens, training=training)[0]
 
-    # --- truncated BPTT: the streams' states carried from batch to batch ---
+    def manual_gradients(self, x, y, states=None, training=True):
+        r"""The hand-derived gradients of $J$ on one batch, in `trainable_variables` order.
 
-    def _stream_states(self, mode):
-        flat = self._streams.states[mode]
-        return [flat[2 * k : 2 * k + 2] for k in range(self.num_layers)]
+        The backward pass of `backward="manual"`
+        (`recurrent_backward.language_model_gradients`), before clipping.
+        With dropout on (`training=True`), the masks are drawn as a forward
+        pass would draw them, and the same masks serve the backward pass.
+
+        Args:
+            x: word ids of shape (batch, time).
+            y: the next-word ids, of the same shape.
+            states: `None` (zeros) or, per recurrent layer, its initial
+                states (constants). Defaults to `None`.
+            training: whether dropout is on. Defaults to `True`.
+
+        Returns:
+            A list of gradient tensors, one per trainable variable.
+        """
+        x = ops.convert_to_tensor(x)
+        self._check_tokens(x)
+        self._check_states(states)
+        return language_model_gradients(self, x, y, states, training=training)[0]
+
+    # --- truncated BPTT: the streams' states carried from batch to batch ---
 
     def carried_states(self, mode="train"):
         """The states the next `fit` (`mode="train"`) or `evaluate` batch starts from.
 
         Returns:
-            Per LSTM, `[h, c]` as NumPy arrays of shape (streams, units).
+            Per recurrent layer, its states ($h$, or $h$ and $c$) as NumPy
+            arrays of shape (streams, units).
         """
-        return [[ops.convert_to_numpy(s) for s in pair] for pair in self._stream_states(mode)]
+        return [[ops.convert_to_numpy(s) for s in layer] for layer in self._streams.states[mode]]
+
+    def carried_state_variables(self, mode="train"):
+        """The variables holding the `(h, c)` that `mode`'s streams carry to the next batch.
+
+        `kerastoolkit.callbacks.BackupAndRestore` backs them up with the
+        weights, so a resumed `fit` continues every stream from where it was.
+
+        Returns:
+            A list of `keras.Variable` (empty before the first `fit`/`evaluate`).
+        """
+        return [state for layer in self._streams.states.get(mode, []) for state in layer]
 
     def reset_states(self, mode="train"):
         """Start every stream of `mode` (`"train"` or `"test"`) from zero state."""
-        for v in self._streams.states.get(mode, []):
-            v.assign(ops.zeros_like(v))
+        self._streams.reset(mode)
 
     def _open_streams(self, mode, x, batch_size):
+        if self.backward == "tape" and mode == "train" and keras.backend.backend() != "tensorflow":
+            raise ValueError(
+                "backward='tape' trains with tf.GradientTape, which needs the TensorFlow "
+                "backend; use backward='manual' on another backend. "
+                f"Received: backend={keras.backend.backend()!r}"
+            )
+        if keras.backend.backend() == "jax":
+            raise ValueError(
+                "LanguageModel carries the streams' states from batch to batch in variables, "
+                "which the JAX trainer's stateless steps cannot update: fit and evaluate on "
+                "the TensorFlow or PyTorch backend. Received: backend='jax'"
+            )
         if len(getattr(x, "shape", ())) != 2:
             raise ValueError(
                 "Truncated BPTT takes the (blocks, time) word-id array of "
@@ -478,18 +329,12 @@ class LanguageModel(keras.Model):
             )
         if not self.built:
             self.build((batch_size, *x.shape[1:]))
-        current = self._streams.states.get(mode)
-        if current is not None and current[0].shape[0] == batch_size:
-            self.reset_states(mode)
-            return
-        self._streams.states[mode] = [
-            keras.Variable(ops.zeros((batch_size, self.units)), trainable=False)
-            for _ in range(2 * self.num_layers)
-        ]
-        if mode == "train":
-            self.train_function = None
-        else:
-            self.test_function = None
+        layout = [self.states_per_layer] * self.num_layers
+        if self._streams.open(mode, batch_size, self.units, layout, self.compute_dtype):
+            if mode == "train":
+                self.train_function = None
+            else:
+                self.test_function = None
 
     def fit(
         self,
@@ -523,6 +368,17 @@ class LanguageModel(keras.Model):
             **kwargs,
         )
 
+    def train_on_batch(self, x=None, y=None, **kwargs):
+        """One update on one batch of blocks, its rows the streams, continuing the last batch's.
+
+        The first call (or a call with another number of rows) starts the
+        streams from zero state.
+        """
+        current = self._streams.states.get("train")
+        if current is None or current[0][0].shape[0] != len(x):
+            self._open_streams("train", x, len(x))
+        return super().train_on_batch(x, y, **kwargs)
+
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         self._open_streams("test", x, batch_size)
         return super().evaluate(x, y, batch_size=batch_size, **kwargs)
@@ -531,15 +387,9 @@ class LanguageModel(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.perplexity]
 
-    def _block(self, mode, data, training):
-        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        carried = self._streams.states[mode]
-        scores, final = self.forward(x, self._stream_states(mode), training=training)
+    def _loss(self, y, scores):
         ce = ops.mean(sparse_categorical_crossentropy(y, scores, from_logits=True))
-        loss = ce + ops.sum(self.losses) if self.losses else ce
-        for v, s in zip(carried, [s for pair in final for s in pair]):
-            v.assign(s)
-        return loss, y, scores
+        return ce + ops.sum(self.losses) if self.losses else ce
 
     def _report(self, loss, y, scores):
         self.loss_tracker.update_state(loss)
@@ -547,18 +397,31 @@ class LanguageModel(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def train_step(self, data):
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            loss, y, scores = self._block("train", data, training=True)
-            scaled = self.optimizer.scale_loss(loss)
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        carried = self._streams.states["train"]
         weights = self.trainable_variables
-        grads = clip_by_global_norm(tape.gradient(scaled, weights), self.clipnorm)
-        self.optimizer.apply(grads, weights)
+        if self.backward == "tape":
+            import tensorflow as tf
+
+            with tf.GradientTape() as tape:
+                scores, final = self.forward(x, carried, training=True)
+                loss = self._loss(y, scores)
+                scaled = self.optimizer.scale_loss(loss)
+            grads = tape.gradient(scaled, weights)
+        else:
+            grads, scores, final = language_model_gradients(
+                self, x, y, carried, training=True, seed_scale=self.optimizer.scale_loss
+            )
+            loss = self._loss(y, scores)
+        self._streams.assign("train", final)
+        self.optimizer.apply(clip_by_global_norm(grads, self.clipnorm), weights)
         return self._report(loss, y, scores)
 
     def test_step(self, data):
-        return self._report(*self._block("test", data, training=False))
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        scores, final = self.forward(x, self._streams.states["test"], training=False)
+        self._streams.assign("test", final)
+        return self._report(self._loss(y, scores), y, scores)
 
     # --- using the trained model ---
 
@@ -611,5 +474,7 @@ class LanguageModel(keras.Model):
             "dropout": self.dropout,
             "tie_weights": self.tie_weights,
             "clipnorm": self.clipnorm,
+            "cell": self.cell,
+            "backward": self.backward,
         }
         return {**super().get_config(), **config}

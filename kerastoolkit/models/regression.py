@@ -93,9 +93,13 @@ class LinearRegression(_HandDerivedModel):
     \qquad \frac{\partial J}{\partial b} = \frac{1}{B}\sum_i s_i (\hat y_i - y_i)
     \end{aligned}$$
 
-    It equals `keras.layers.Dense(1)` trained on `keras.losses.MeanSquaredError`
-    with half the learning rate ($J$ carries the course's factor ½); the
-    kernel has Dense's layout, shape (features, 1). `compile` takes an
+    With SGD (plain or with momentum), whose step is linear in the gradient,
+    it equals `keras.layers.Dense(1)` trained on
+    `keras.losses.MeanSquaredError` with half the learning rate ($J$ carries
+    the course's factor ½). The adaptive optimizers (Adagrad, RMSprop, Adam,
+    ...) divide by a running gradient scale, so the ½ nearly cancels there,
+    but not exactly: $\epsilon$ and Adagrad's initial accumulator do not
+    scale with it. The kernel has Dense's layout, shape (features, 1). `compile` takes an
     optimizer and metrics, not a loss: the loss is $J$.
 
     Args:

@@ -14,6 +14,7 @@ from kerastoolkit.optimizers.adadelta import Adadelta
 from kerastoolkit.optimizers.adagrad import Adagrad
 from kerastoolkit.optimizers.adam import Adam
 from kerastoolkit.optimizers.base import Optimizer
+from kerastoolkit.optimizers.loss_scale import LossScaleOptimizer
 from kerastoolkit.optimizers.nadam import Nadam
 from kerastoolkit.optimizers.rmsprop import RMSprop
 from kerastoolkit.optimizers.sgd import SGD, Momentum, Nesterov
@@ -28,4 +29,5 @@ __all__ = [
     "Adadelta",
     "Adam",
     "Nadam",
+    "LossScaleOptimizer",
 ]

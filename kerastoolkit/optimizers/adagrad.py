@@ -26,8 +26,9 @@ class Adagrad(Optimizer):
     \end{aligned}$$
 
     Equal to `keras.optimizers.Adagrad`, whose conventions it follows where
-    textbooks differ: $\epsilon$ sits inside the square root (the course writes
-    $\sqrt{G} + \epsilon$) and $G$ starts at 0.1, not 0.
+    textbooks differ: $\epsilon$ sits inside the square root, as in the
+    course's $\sqrt{G_t + \epsilon}$ (the paper and PyTorch add it to
+    $\sqrt{G_t}$), and $G$ starts at 0.1, not 0.
 
     Args:
         learning_rate: $\eta$, a positive float, a schedule or a callable.

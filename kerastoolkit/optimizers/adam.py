@@ -16,7 +16,11 @@ class Adam(Optimizer):
     as in Momentum) and $v$ of its square (the scale, as in RMSprop). Both
     start at zero and are therefore biased towards zero early on; dividing by
     $1 - \beta^t$ corrects that. AMSGrad divides by the largest $v$ seen so
-    far, so the step size can never grow.
+    far, so the factor $1 / (\sqrt{\hat v_t} + \epsilon)$ can never grow;
+    the step size $\alpha_t$ still changes with $t$ (with the default betas
+    its bias correction takes it from $0.32\,\eta$ at $t = 1$ down to
+    $0.15\,\eta$ at $t = 12$ and then up towards $\eta$), so the
+    per-parameter rate $\alpha_t / (\sqrt{\hat v_t} + \epsilon)$ can grow.
 
     Let $\eta$ be `learning_rate`, $\beta_1$ be `beta_1`, $\beta_2$ be
     `beta_2`, $\epsilon$ be `epsilon`, $g_t$ the gradient at step
@@ -32,7 +36,8 @@ class Adam(Optimizer):
 
     Equal to `keras.optimizers.Adam`, whose convention it follows: the bias
     corrections are folded into the step size $\alpha_t$ ("epsilon hat"), so
-    $\epsilon$ is added to $\sqrt{v_t}$ rather than to $\sqrt{\hat v_t / (1 -
+    $\epsilon$ is added to $\sqrt{\hat v_t}$ (that is $\sqrt{v_t}$ without
+    `amsgrad`) rather than to the bias-corrected $\sqrt{v_t / (1 -
     \beta_2^t)}$ as in the paper's Algorithm 1 and PyTorch; the two differ
     only through $\epsilon$.
 

@@ -61,7 +61,7 @@ class Optimizer(keras.optimizers.Optimizer):
 
     Subclasses implement the Keras contract unchanged — `build` creates the
     slots, `update_step(gradient, variable, learning_rate)` is the algorithm,
-    written once with `keras.ops` — and inherit two things:
+    written once with `keras.ops` — and inherit three things:
 
     * **Argument checks.** A numeric `learning_rate` must be positive.
     * **A fused update on TensorFlow.** Keras runs `update_step` op by op, so
@@ -70,11 +70,27 @@ class Optimizer(keras.optimizers.Optimizer):
       `update_step`, for all variables at once, is traced into a single
       `tf.function(jit_compile=True)`, which XLA fuses into a few loops. There
       is no second copy of any algorithm: the compiled function calls
-      `update_step`. Sparse gradients (`tf.IndexedSlices`, from `Embedding`)
-      are made dense first, which is what Keras's own moment updates do
-      (`gradient - m` densifies), so the result is the same. Under a
-      `tf.distribute` strategy, and on the JAX and PyTorch backends, the
-      update takes Keras's ordinary path.
+      `update_step`. Under a `tf.distribute` strategy, and on the JAX and
+      PyTorch backends, the update takes Keras's ordinary path.
+    * **Sparse gradients follow the dense maths.** A `tf.IndexedSlices`
+      gradient (from `Embedding` on TensorFlow) is made dense before
+      `update_step`: the slices of a row looked up $k$ times in the batch
+      are summed into that row's gradient $g = \sum_{i=1}^{k} g_i$, the
+      gradient of the loss. Every update is then a function of $g$, as the
+      equations say. Keras 3 keeps the slices instead: its linear terms
+      ($g - m$, $\eta\, g$) sum them, so the first moment and SGD,
+      Momentum and Nesterov are the same either way, but `ops.square` of
+      the slices squares each one before the scatter sums them, so its
+      second moments accumulate $\sum_i g_i^2$ where the maths (and
+      tf.keras, which de-duplicated the slices first) has
+      $\bigl(\sum_i g_i\bigr)^2$. That changes Adagrad's $G$, RMSprop's
+      $v$, Adadelta's $E[g^2]$ and $E[\Delta\theta^2]$, Adam's and Nadam's
+      $v$, and through them every later step of the rows that repeat; with
+      $k = 1$ (each row at most once per batch) the two agree. So with an
+      `Embedding`, ours equals Keras's optimizer given the same gradient
+      made dense (`tf.convert_to_tensor`), and differs from Keras's sparse
+      path whenever a token occurs twice in a batch (the optimizers guide
+      shows the numbers).
 
     Set `jit_update = False` on an instance to take Keras's ordinary path
     everywhere (the tests use it to show both paths agree).

@@ -34,7 +34,9 @@ class Nadam(Optimizer):
     \end{aligned}$$
 
     Equal to `keras.optimizers.Nadam`, whose conventions it follows: Dozat's
-    schedule with decay $0.96$ (the `SCHEDULE_DECAY` constant below), and
+    schedule with the factor $0.96^t$ (the `SCHEDULE_DECAY` constant below;
+    Keras 2 and Dozat's code used $0.96^{0.004\,t}$, which warms up 250
+    times more slowly), and
     $\Pi_t$ kept as one optimizer variable shared by all parameters, updated
     once per step before the per-variable updates.
 

@@ -34,7 +34,8 @@ class RMSprop(Optimizer):
     \end{aligned}$$
 
     Equal to `keras.optimizers.RMSprop`, whose convention it follows:
-    $\epsilon$ inside the square root (the course writes $\sqrt{v} + \epsilon$).
+    $\epsilon$ inside the square root, as in the course's $\sqrt{G + \epsilon}$
+    (PyTorch adds it to $\sqrt{v}$).
 
     Args:
         learning_rate: $\eta$, a positive float, a schedule or a callable.

@@ -13,3 +13,6 @@ def test_quick_run_measures_every_pair():
     assert all(r.ours_ms > 0 and r.keras_ms > 0 for r in rows)
     table = format_table(rows, "quick")
     assert table.count("\n| ") == len(rows) + 1  # header plus one line per row
+    # The micro rows are information: the reason stands beside each, never ok / MISS.
+    assert all(r.ok for r in rows[: len(micro)])
+    assert table.count(f"| info | {suite.MICRO_NOTE} |") == len(micro)

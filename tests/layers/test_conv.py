@@ -50,7 +50,8 @@ def conv_cases(draw):
     else:
         strides, dilation = (1, 1), (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     if padding == "valid":
-        assume(all((k - 1) * d + 1 <= n for k, d, n in zip(kernel, dilation, (height, width))))
+        sizes = zip(kernel, dilation, (height, width), strict=True)
+        assume(all((k - 1) * d + 1 <= n for k, d, n in sizes))
     kwargs = dict(
         filters=draw(st.integers(1, 4)),
         kernel_size=kernel,
@@ -102,6 +103,48 @@ def test_strides_with_dilation_subsample_the_unit_stride_output(padding):
     unit.set_weights(strided.get_weights())
     want = keras.ops.convert_to_numpy(unit(x))[:, ::2, ::2]
     np.testing.assert_allclose(keras.ops.convert_to_numpy(strided(x)), want, rtol=RTOL, atol=ATOL)
+
+
+CONV_GRID = [
+    dict(kernel_size=k, strides=s, padding=pad, dilation_rate=1)
+    for k in [1, 2, 3, (2, 3)]
+    for s in [1, 2, 3, (1, 2)]
+    for pad in ["valid", "same"]
+] + [
+    dict(kernel_size=k, strides=1, padding=pad, dilation_rate=d)
+    for k in [2, 3]
+    for d in [2, (1, 3)]
+    for pad in ["valid", "same"]
+]
+
+
+@pytest.mark.parametrize("kwargs", CONV_GRID, ids=str)
+def test_gradients_match_keras_on_a_strides_padding_dilation_grid(kwargs):
+    """The hand-derived backward (dK = P^T dY, dX = col2im(dY K^T)) over every stride
+    grid: windows that overlap, tile the image, or skip pixels (stride 3 > kernel 1, 2)."""
+    x = np.random.default_rng(4).normal(size=(2, 9, 8, 3)).astype("float32")
+    kwargs = dict(filters=2, bias_initializer="random_normal", **kwargs)
+    assert_layers_match(Conv2D(**kwargs), keras.layers.Conv2D(**kwargs), x, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("padding", ["valid", "full"])
+def test_strides_with_dilation_gradients_are_the_unit_stride_ones_at_the_kept_outputs(padding):
+    """Keras refuses strides with dilation. Keeping every s-th output of the stride-1 map
+    means its gradients are the stride-1 layer's with the upstream gradient zero off the
+    kept outputs ("valid" and "full" pad independently of the stride, so the maps align)."""
+    x = np.random.default_rng(5).normal(size=(2, 9, 8, 2)).astype("float32")
+    strided = Conv2D(3, 3, strides=2, dilation_rate=2, padding=padding, bias_initializer="ones")
+    unit = Conv2D(3, 3, strides=1, dilation_rate=2, padding=padding, bias_initializer="ones")
+    strided.build(x.shape)
+    unit.build(x.shape)
+    unit.set_weights(strided.get_weights())
+    _, dx, dw, u = layer_outputs_and_gradients(strided, x)
+    full_u = np.zeros(unit.compute_output_shape(x.shape), "float32")
+    full_u[:, ::2, ::2] = u
+    _, want_dx, want_dw, _ = layer_outputs_and_gradients(unit, x, upstream=full_u)
+    np.testing.assert_allclose(dx, want_dx, rtol=RTOL, atol=ATOL)
+    for g, w in zip(dw, want_dw):
+        np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.parametrize(
@@ -161,7 +204,7 @@ def test_mixed_precision_computes_in_float16_with_float32_kernel():
     layer.set_weights(reference.get_weights())
     got = layer_outputs_and_gradients(layer, x, upstream=want[3])
     assert layer.kernel.dtype == "float32" and got[0].dtype == np.float16
-    for g, w in zip([got[0], got[1], *got[2]], [want[0], want[1], *want[2]]):
+    for g, w in zip([got[0], got[1], *got[2]], [want[0], want[1], *want[2]], strict=True):
         np.testing.assert_allclose(g, w, rtol=FLOAT16_TOL, atol=FLOAT16_TOL)
 
 

@@ -53,7 +53,7 @@ def test_mixed_precision_computes_in_float16_with_float32_weights():
     layer.set_weights(reference.get_weights())
     got = layer_outputs_and_gradients(layer, x, upstream=want[3])
     assert layer.kernel.dtype == "float32" and got[0].dtype == np.float16
-    for g, w in zip([got[0], got[1], *got[2]], [want[0], want[1], *want[2]]):
+    for g, w in zip([got[0], got[1], *got[2]], [want[0], want[1], *want[2]], strict=True):
         np.testing.assert_allclose(g, w, rtol=FLOAT16_TOL, atol=FLOAT16_TOL)
 
 

@@ -57,6 +57,24 @@ def test_our_cell_inside_keras_rnn_matches_keras_cell():
     )
 
 
+@pytest.mark.parametrize("units", [1, 2, 5])
+@pytest.mark.parametrize(
+    "bias_initializer", ["zeros", "ones", keras.initializers.Constant(0.25)], ids=str
+)
+@pytest.mark.parametrize("unit_forget_bias", [True, False])
+def test_initial_bias_equals_keras(units, bias_initializer, unit_forget_bias):
+    kwargs = {"bias_initializer": bias_initializer, "unit_forget_bias": unit_forget_bias}
+    ours, theirs = layers.LSTMCell(units, **kwargs), keras.layers.LSTMCell(units, **kwargs)
+    ours.build((None, 3))
+    theirs.build((None, 3))
+    np.testing.assert_array_equal(ours.bias.numpy(), theirs.bias.numpy())
+    # The forget block, units to 2 * units, is 1 with unit_forget_bias.
+    blocks = np.split(ours.bias.numpy(), 4)
+    other = keras.ops.convert_to_numpy(keras.initializers.get(bias_initializer)((units,)))
+    for k, block in enumerate(blocks):
+        np.testing.assert_array_equal(block, 1.0 if k == 1 and unit_forget_bias else other)
+
+
 def test_initial_weights_have_keras_layout():
     ours, theirs = layers.LSTMCell(3), keras.layers.LSTMCell(3)
     ours.build((None, 2))
@@ -117,6 +135,47 @@ def test_dropout_mask_is_constant_along_time():
     np.testing.assert_array_equal(got, np.broadcast_to(got[:, :1], got.shape))
     assert not np.allclose(got, lstm(x, training=False))
     assert not np.array_equal(got, lstm(x, training=True).numpy()), "new sequence, new mask"
+
+
+@pytest.mark.parametrize("dropout, recurrent_dropout", [(0.5, 0.0), (0.0, 0.5), (0.3, 0.6)])
+def test_dropout_masks_enter_the_equations(dropout, recurrent_dropout):
+    """Training output = the NumPy equations with x_t * m_x and h_{t-1} * m_h, with masks of
+    0 and 1 / (1 - rate), the same at every step."""
+    rng = np.random.default_rng(5)
+    batch, steps, features, units = 3, 4, 2, 5
+    x = rng.normal(size=(batch, steps, features)).astype("float32")
+    h0, c0 = (rng.normal(size=(batch, units)).astype("float32") for _ in range(2))
+    lstm = layers.LSTM(units, dropout=dropout, recurrent_dropout=recurrent_dropout,
+                       return_sequences=True, return_state=True, seed=4)
+    lstm(x)
+    lstm.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
+                      for w in lstm.get_weights()])
+    w_x, w_h, b = lstm.get_weights()
+    # Draw the masks first: the layer uses the ones already drawn, then forgets them.
+    masks = []
+    for rate, draw, like in (
+        (dropout, lstm.cell.get_dropout_mask, (batch, features)),
+        (recurrent_dropout, lstm.cell.get_recurrent_dropout_mask, (batch, units)),
+    ):
+        m = draw(keras.ops.ones(like))
+        if rate == 0:
+            assert m is None
+            m = np.ones(like, "float32")
+        else:
+            m = keras.ops.convert_to_numpy(m)
+            assert set(np.unique(m)) == {0.0, np.float32(1 / (1 - rate))}
+        masks.append(m)
+    m_x, m_h = masks
+    seq, h_last, c_last = (o.numpy() for o in lstm(x, initial_state=[h0, c0], training=True))
+    h, c = h0, c0
+    for t in range(steps):
+        z_i, z_f, z_g, z_o = np.split((x[:, t] * m_x) @ w_x + (h * m_h) @ w_h + b, 4, axis=-1)
+        c = sigmoid(z_f) * c + np.tanh(z_g) * sigmoid(z_i)
+        h = sigmoid(z_o) * np.tanh(c)
+        np.testing.assert_allclose(seq[:, t], h, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(h_last, h, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(c_last, c, rtol=RTOL, atol=ATOL)
+    assert lstm.cell._dropout_mask is None and lstm.cell._recurrent_dropout_mask is None
 
 
 def test_cell_with_dropout_refuses_keras_rnn_without_masks():

@@ -21,6 +21,7 @@ FLOAT16_TOL = 1e-2
 def bn_cases(draw):
     rank = draw(st.integers(2, 4))
     shape = (draw(st.integers(2, 3)), *(draw(st.integers(1, 5)) for _ in range(rank - 1)))
+    seed = draw(st.integers(0, 2**16))
     kwargs = dict(
         axis=draw(st.integers(-rank + 1, rank - 1).filter(lambda a: a != 0)),
         momentum=draw(st.sampled_from([0.0, 0.5, 0.99])),
@@ -29,10 +30,11 @@ def bn_cases(draw):
         scale=draw(st.booleans()),
         beta_initializer="random_normal",
         gamma_initializer="random_uniform",
-        moving_mean_initializer="random_normal",
-        moving_variance_initializer="ones",
+        # Moving statistics far from Keras's defaults (0 and 1), so momentum shows.
+        moving_mean_initializer=keras.initializers.RandomNormal(0.0, 2.0, seed=seed),
+        moving_variance_initializer=keras.initializers.RandomUniform(0.25, 4.0, seed=seed),
     )
-    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    rng = np.random.default_rng(seed)
     x = rng.normal(2.0, 3.0, size=shape).astype("float32")
     return kwargs, x
 
@@ -43,6 +45,27 @@ def test_matches_keras_batch_normalization(training, case):
     kwargs, x = case
     ours, theirs = BatchNormalization(**kwargs), keras.layers.BatchNormalization(**kwargs)
     assert_layers_match(ours, theirs, x, training=training, rtol=RTOL, atol=ATOL)
+    # From the same (non-trivial, drawn) moving statistics, two more training steps
+    # on shifted batches move them alike, and inference uses them alike.
+    ours.set_weights(theirs.get_weights())
+    for shift in (0.0, 1.5):
+        ours(x + shift, training=True)
+        theirs(x + shift, training=True)
+    for name in ("moving_mean", "moving_variance"):
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(getattr(ours, name)),
+            keras.ops.convert_to_numpy(getattr(theirs, name)),
+            rtol=RTOL,
+            atol=ATOL,
+            err_msg=name,
+        )
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(ours(x, training=False)),
+        keras.ops.convert_to_numpy(theirs(x, training=False)),
+        rtol=RTOL,
+        atol=ATOL,
+        err_msg="inference after training",
+    )
 
 
 def test_moving_statistics_match_keras_after_several_steps():

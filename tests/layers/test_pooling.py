@@ -65,16 +65,37 @@ def test_max_gradient_goes_to_the_winner_only():
 
 
 @pytest.mark.parametrize("strides", [None, 1])
-def test_max_gradient_on_ties_is_shared_and_conserved(strides):
-    """After a ReLU whole windows are 0: each window still passes back exactly its gradient."""
+def test_max_gradient_on_ties_goes_to_the_first_pixel_and_is_conserved(strides):
+    """After a ReLU whole windows are 0: each window passes back exactly its gradient,
+    all of it to its first pixel in row-major order (as Keras does)."""
     xt = tf.zeros((1, 4, 4, 1))
     with tf.GradientTape() as tape:
         tape.watch(xt)
         y = MaxPooling2D(2, strides=strides)(xt)
-    g = tape.gradient(y, xt).numpy()
-    np.testing.assert_allclose(g.sum(), np.prod(y.shape), rtol=RTOL)
-    if strides is None:  # four tied pixels per window, a quarter each
-        np.testing.assert_allclose(g, 0.25, rtol=RTOL)
+    g = tape.gradient(y, xt).numpy()[0, :, :, 0]
+    np.testing.assert_array_equal(g.sum(), np.prod(y.shape))
+    if strides is None:  # the top-left pixel of each 2x2 window
+        np.testing.assert_array_equal(g, [[1, 0, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]])
+    else:  # window (r, c) starts at pixel (r, c): every pixel of the 3x3 top left gets one
+        np.testing.assert_array_equal(g, [[1, 1, 1, 0], [1, 1, 1, 0], [1, 1, 1, 0], [0, 0, 0, 0]])
+
+
+GRID = [
+    dict(pool_size=p, strides=s, padding=pad)
+    for p in [2, 3, (2, 3)]
+    for s in [None, 1, 2, (1, 3)]
+    for pad in ["valid", "same"]
+]
+
+
+@pytest.mark.parametrize("kind", sorted(PAIRS))
+@pytest.mark.parametrize("kwargs", GRID, ids=str)
+def test_gradients_match_keras_with_ties_on_a_grid(kind, kwargs):
+    """Values drawn from {0, 1, 2}: most windows hold tied maxima, and the grid covers
+    non-overlapping, overlapping and gapped windows with both paddings."""
+    x = np.random.default_rng(3).integers(0, 3, size=(2, 7, 8, 3)).astype("float32")
+    ours, theirs = PAIRS[kind]
+    assert_layers_match(ours(**kwargs), theirs(**kwargs), x, rtol=RTOL, atol=ATOL)
 
 
 def test_average_same_padding_excludes_the_padding():
@@ -103,3 +124,12 @@ def test_bad_arguments_and_inputs(cls):
         cls(2)(np.zeros((1, 4, 4), "float32"))
     with pytest.raises(ValueError, match="larger than the input"):
         cls(3)(np.zeros((1, 2, 5, 1), "float32"))
+
+
+def test_short_aliases_are_keras_s():
+    # Keras spells MaxPooling2D also MaxPool2D (the course's code uses it).
+    from kerastoolkit import layers
+
+    assert keras.layers.MaxPool2D is keras.layers.MaxPooling2D
+    assert layers.MaxPool2D is layers.MaxPooling2D
+    assert layers.AvgPool2D is layers.AveragePooling2D

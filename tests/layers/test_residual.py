@@ -21,7 +21,7 @@ def test_identity_shortcut_adds_the_input_and_its_gradient():
     assert layer.projection is None
     np.testing.assert_allclose(y, fx + X, rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(dx, dfx + upstream, rtol=RTOL, atol=ATOL)  # the identity path
-    for g, w in zip(grads, block_grads):
+    for g, w in zip(grads, block_grads, strict=True):
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)
 
 

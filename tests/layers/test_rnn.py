@@ -145,6 +145,36 @@ def test_recurrent_dropout_mask_is_constant_along_time():
         np.testing.assert_allclose(h[:, t], m ** (t + 1), rtol=RTOL)
 
 
+@pytest.mark.parametrize("cell_class", [layers.SimpleRNNCell, layers.LSTMCell])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_projected_loop_equals_the_step_by_step_cell_with_the_same_masks(cell_class, go_backwards):
+    """Our RNN projects x W_x for all steps before the loop; keras.layers.RNN calls the
+    cell on each x_t. With the same dropout masks (drawn beforehand, which both keep)
+    and a mask over time, outputs and final states agree."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(3, 5, 4)).astype("float32")
+    mask = rng.uniform(size=(3, 5)) < 0.7
+    cell = cell_class(6, dropout=0.4, recurrent_dropout=0.3, bias_initializer="random_normal")
+    options = dict(return_sequences=True, return_state=True, go_backwards=go_backwards)
+    stepwise, projected = keras.layers.RNN(cell, **options), layers.RNN(cell, **options)
+    stepwise(x)
+    outputs = []
+    for rnn in (stepwise, projected):
+        cell.get_dropout_mask(keras.ops.ones((3, 4)))
+        cell.get_recurrent_dropout_mask(keras.ops.ones((3, 6)))
+        if rnn is stepwise:
+            masks = (cell._dropout_mask, cell._recurrent_dropout_mask)
+        else:
+            cell._dropout_mask, cell._recurrent_dropout_mask = masks
+        outputs.append([np.asarray(y) for y in rnn(x, mask=mask, training=True)])
+        cell.reset_dropout_mask()
+        cell.reset_recurrent_dropout_mask()
+    assert len(np.unique(np.asarray(masks[0]))) == 2  # 0 and 1 / (1 - rate): some dropped
+    for got, want in zip(outputs[1], outputs[0]):
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
+    assert not cell.inputs_projected, "the cell works standalone again after the loop"
+
+
 def test_cell_with_dropout_refuses_keras_rnn_without_masks():
     rnn = keras.layers.RNN(layers.SimpleRNNCell(3, dropout=0.2))
     x = np.ones((2, 4, 3), "float32")

@@ -139,6 +139,25 @@ def test_clipping_keeps_none_and_checks_threshold():
         clip_by_global_norm([], 0)
 
 
+def test_clipping_measures_a_sparse_gradient_by_its_dense_form():
+    """An embedding's tape gradient (rows 1, 1, 2) counts as the dense gradient it stands for.
+
+    Row 1 is read twice: its gradient is the sum of the two slices, so the
+    norm is sqrt(|2 + 2|^2 + |2|^2) per column, not sqrt(2^2 + 2^2 + 2^2).
+    """
+    table = tf.Variable(np.ones((4, 2), "float32"))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.gather(table, [1, 1, 2]) * 2.0)
+    sparse = tape.gradient(loss, table)
+    assert isinstance(sparse, tf.IndexedSlices)
+    dense = tf.convert_to_tensor(sparse).numpy()
+    got = clip_by_global_norm([sparse], 1.0)[0]
+    want = clip_by_global_norm([dense], 1.0)[0]
+    np.testing.assert_allclose(tf.convert_to_tensor(got), want, rtol=CLIP_RTOL)
+    np.testing.assert_allclose(global_norm([tf.convert_to_tensor(got).numpy()]), 1.0,
+                               rtol=CLIP_RTOL)
+
+
 # --- similarity and perplexity ---
 
 
@@ -285,7 +304,7 @@ def test_weight_tying_reuses_the_embedding():
     tied.output_bias.assign(np.arange(len(vocab), dtype="float32"))
     h = tokens  # the scores are (top LSTM output) @ E^T + b
     x = tied.embedding(h)
-    for lstm in tied.lstms:
+    for lstm in tied.recurrent_layers:
         x = lstm(x)[0]
     want = x.numpy() @ tied.word_vectors.T + np.arange(len(vocab))
     np.testing.assert_allclose(tied(tokens), want, rtol=1e-5, atol=1e-6)
@@ -294,7 +313,7 @@ def test_weight_tying_reuses_the_embedding():
 def test_dropout_only_in_depth():
     model = LanguageModel(["a", "b"], embedding_dim=4, units=4, num_layers=3, dropout=0.4)
     assert [d.rate for d in model.drops] == [0.4] * 4
-    assert all(lstm.dropout == lstm.recurrent_dropout == 0 for lstm in model.lstms)
+    assert all(lstm.dropout == lstm.recurrent_dropout == 0 for lstm in model.recurrent_layers)
 
 
 def test_most_similar_by_cosine():

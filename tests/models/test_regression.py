@@ -47,7 +47,7 @@ def test_hand_derived_gradients_equal_the_tape(model_cls, p):
     with tf.GradientTape() as tape:
         loss = model.compute_loss(x, y, model(x), sw)
     want = tape.gradient(loss, model.trainable_weights)
-    for g, t in zip(model.gradients(x, y, sw), want):
+    for g, t in zip(model.gradients(x, y, sw), want, strict=True):
         np.testing.assert_allclose(g, t, rtol=RTOL, atol=ATOL)
 
 
@@ -64,24 +64,26 @@ def test_losses_are_the_course_formulas(model_cls):
     np.testing.assert_allclose(got, want, rtol=RTOL)
 
 
-def fit_both(ours, twin, twin_loss, twin_lr, x, y):
+def fit_both(ours, twin, twin_loss, twin_lr, x, y, momentum=0.0):
     twin.build(x.shape)
     ours.build(x.shape)
     ours.set_weights(twin.get_weights())
-    ours.compile(keras.optimizers.SGD(0.2))
-    twin.compile(keras.optimizers.SGD(twin_lr), loss=twin_loss)
+    ours.compile(keras.optimizers.SGD(0.2, momentum=momentum))
+    twin.compile(keras.optimizers.SGD(twin_lr, momentum=momentum), loss=twin_loss)
     kwargs = {"epochs": 3, "batch_size": 4, "shuffle": False, "verbose": 0}
     return ours.fit(x, y, **kwargs), twin.fit(x, y, **kwargs)
 
 
-def test_linear_regression_trains_like_dense_on_mse_at_half_the_rate():
-    # J = MSE / 2, so SGD(lr) on J steps exactly like SGD(lr / 2) on MSE.
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_linear_regression_trains_like_dense_on_mse_at_half_the_rate(momentum):
+    # J = MSE / 2, so SGD(lr) on J steps exactly like SGD(lr / 2) on MSE, with momentum
+    # too (the velocity is linear in the gradient).
     rng = np.random.default_rng(2)
     x = rng.normal(size=(12, 3)).astype("float32")
     y = (x @ [1.0, -2.0, 0.5] + 0.3).astype("float32")[:, None]
     ours, twin = LinearRegression(), keras.Sequential([keras.layers.Dense(1)])
-    h_ours, h_twin = fit_both(ours, twin, "mse", 0.1, x, y)
-    for a, b in zip(ours.get_weights(), twin.get_weights()):
+    h_ours, h_twin = fit_both(ours, twin, "mse", 0.1, x, y, momentum=momentum)
+    for a, b in zip(ours.get_weights(), twin.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(
         2 * np.array(h_ours.history["loss"]), h_twin.history["loss"], rtol=RTOL
@@ -95,7 +97,7 @@ def test_logistic_regression_trains_like_dense_sigmoid_on_bce():
     ours = LogisticRegression()
     twin = keras.Sequential([keras.layers.Dense(1, activation="sigmoid")])
     h_ours, h_twin = fit_both(ours, twin, "binary_crossentropy", 0.2, x, y)
-    for a, b in zip(ours.get_weights(), twin.get_weights()):
+    for a, b in zip(ours.get_weights(), twin.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
     assert_histories_close(h_ours, h_twin, rtol=RTOL)
 

@@ -55,19 +55,26 @@ def train_xor(layers):
     model.compile(keras.optimizers.Adam(0.1), loss=losses.BinaryCrossentropy())
     x, y = np.tile(XOR_X, (XOR_STEPS, 1)), np.tile(XOR_Y, (XOR_STEPS, 1))
     model.fit(x, y, epochs=1, batch_size=len(XOR_X), shuffle=False, verbose=0)
-    return (keras.ops.convert_to_numpy(model(XOR_X)) > 0.5).astype("float32")
+    return keras.ops.convert_to_numpy(model(XOR_X))
 
 
 def test_xor_is_learned_by_two_layers():
     hidden = Dense(4, activation=activations.tanh)
-    predicted = train_xor([hidden, Dense(1, activation=activations.sigmoid)])
-    np.testing.assert_array_equal(predicted, XOR_Y)
+    p = train_xor([hidden, Dense(1, activation=activations.sigmoid)])
+    np.testing.assert_array_equal((p > 0.5).astype("float32"), XOR_Y)
 
 
-def test_xor_is_not_learned_by_one_layer():
-    # XOR is not linearly separable: one line gets at most 3 of the 4 right.
-    predicted = train_xor([Dense(1, activation=activations.sigmoid)])
-    assert (predicted == XOR_Y).sum() <= 3
+# One sigmoid unit's cross-entropy on XOR is strictly convex in (w, b) with its minimum
+# at w = 0, b = 0 (there sum (p - y) x = 0 and sum (p - y) = 0): the best a line can do
+# is 1/2 for every point, a loss of log 2. Adam(0.1) gets there to within (measured:
+# 2e-6 to 6e-6 over three seeds):
+XOR_ONE_LAYER_TOL = 1e-4
+
+
+def test_xor_one_layer_ends_at_one_half_everywhere():
+    # XOR is not linearly separable: the trained unit is undecided, p = 1/2 for all four.
+    p = train_xor([Dense(1, activation=activations.sigmoid)])
+    np.testing.assert_allclose(p, 0.5, atol=XOR_ONE_LAYER_TOL)
 
 
 def test_units_must_be_three_sizes():

@@ -12,6 +12,9 @@ ATOL = 1e-6
 _rate = st.floats(1e-4, 0.3)
 _decay = st.floats(0.0, 0.99)
 _eps = st.floats(1e-7, 1e-3)
+# Second-moment decays: the whole range, and the region near 1 where the defaults
+# live (0.999) and 1 - beta^t is computed with cancellation.
+_beta_2 = st.one_of(st.floats(0.5, 0.999), st.floats(0.99, 0.9999), st.sampled_from([0.999]))
 
 
 def _kwargs(**strategies):
@@ -66,7 +69,7 @@ TWINS = {
         _kwargs(
             learning_rate=_rate,
             beta_1=_decay,
-            beta_2=st.floats(0.5, 0.999),
+            beta_2=_beta_2,
             epsilon=_eps,
             amsgrad=st.booleans(),
         ),
@@ -74,12 +77,14 @@ TWINS = {
     "Nadam": (
         optimizers.Nadam,
         keras.optimizers.Nadam,
-        _kwargs(learning_rate=_rate, beta_1=_decay, beta_2=st.floats(0.5, 0.999), epsilon=_eps),
+        _kwargs(learning_rate=_rate, beta_1=_decay, beta_2=_beta_2, epsilon=_eps),
     ),
 }
 
-# Every public optimizer class with its Keras twin and default-ish arguments,
-# for the tests that train models rather than draw hyperparameters.
+# Every public optimizer class with its Keras twin and default-ish arguments, and
+# the branches the defaults skip (centered and momentum RMSprop, AMSGrad; SGD's
+# momentum is the Momentum entry), for the tests that train models rather than
+# draw hyperparameters.
 DEFAULTS = {
     "SGD": (optimizers.SGD, keras.optimizers.SGD, {"learning_rate": 0.05}),
     "Momentum": (
@@ -94,8 +99,18 @@ DEFAULTS = {
     ),
     "Adagrad": (optimizers.Adagrad, keras.optimizers.Adagrad, {"learning_rate": 0.05}),
     "RMSprop": (optimizers.RMSprop, keras.optimizers.RMSprop, {"learning_rate": 0.01}),
+    "RMSprop(centered, momentum)": (
+        optimizers.RMSprop,
+        keras.optimizers.RMSprop,
+        {"learning_rate": 0.01, "centered": True, "momentum": 0.5},
+    ),
     "Adadelta": (optimizers.Adadelta, keras.optimizers.Adadelta, {"learning_rate": 1.0}),
     "Adam": (optimizers.Adam, keras.optimizers.Adam, {"learning_rate": 0.01}),
+    "Adam(amsgrad)": (
+        optimizers.Adam,
+        keras.optimizers.Adam,
+        {"learning_rate": 0.01, "amsgrad": True},
+    ),
     "Nadam": (optimizers.Nadam, keras.optimizers.Nadam, {"learning_rate": 0.01}),
 }
 

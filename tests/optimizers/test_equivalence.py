@@ -141,5 +141,5 @@ def test_first_step_slots_round_like_keras_for_decays_near_one(name):
     steps = [[rng.normal(size=(64,)).astype("float32")]]
     ours = optimizer_trajectories(ours_cls(**NEAR_ONE[name]), values, steps)["slots"]
     theirs = optimizer_trajectories(keras_cls(**NEAR_ONE[name]), values, steps)["slots"]
-    for a, b in zip(ours, theirs):
+    for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(a, b, rtol=SLOT_ULPS_RTOL, atol=0)

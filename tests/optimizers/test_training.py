@@ -81,7 +81,9 @@ def test_base_options_behave_as_in_keras(name, option):
     _assert_same_weights(ours_model, ref_model)
 
 
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
+@pytest.mark.parametrize(
+    "name", ["SGD", "Momentum", "RMSprop(centered, momentum)", "Adam(amsgrad)"]
+)
 def test_learning_rate_schedule(name):
     ours_cls, keras_cls, kwargs = DEFAULTS[name]
 
@@ -91,7 +93,8 @@ def test_learning_rate_schedule(name):
         )
 
     ours_model, ours = _fit(ours_cls(**{**kwargs, "learning_rate": schedule()}), epochs=2)
-    ref_model, ref = _fit(keras_cls(**{**kwargs, "learning_rate": schedule()}), epochs=2)
+    ref_kwargs = keras_kwargs(name, {**kwargs, "learning_rate": schedule()})
+    ref_model, ref = _fit(keras_cls(**ref_kwargs), epochs=2)
     assert_histories_close(ours, ref, rtol=HISTORY_RTOL)
     _assert_same_weights(ours_model, ref_model)
 
@@ -120,8 +123,9 @@ def test_embedding_gradient_is_sparse():
 def test_sparse_gradients_match_keras(name):
     """Embedding produces IndexedSlices; only the rows used may move under plain SGD.
 
-    Each batch looks up distinct rows: with repeated rows Keras squares each
-    slice before summing them (see the next test), which is not the gradient.
+    Each batch looks up distinct rows: with repeated rows Keras's sparse path
+    adds each slice's square, which is not the gradient's square
+    (test_sparse_rows.py).
     """
     ours_cls, keras_cls, kwargs = DEFAULTS[name]
     rng = np.random.default_rng(7)
@@ -140,28 +144,6 @@ def test_sparse_gradients_match_keras(name):
     _assert_same_weights(ours_model, ref_model)
     if name == "SGD":
         np.testing.assert_array_equal(ours_model.get_weights()[0][10:], start[10:])
-
-
-@pytest.mark.parametrize("name", sorted(DEFAULTS))
-def test_repeated_sparse_rows_are_summed(name):
-    """A row looked up twice gets the sum of its slices, as the dense gradient says."""
-    ours_cls, keras_cls, kwargs = DEFAULTS[name]
-    rng = np.random.default_rng(8)
-    start = rng.normal(size=(6, 3)).astype("float32")
-    ours_var, ref_var = keras.Variable(start), keras.Variable(start)
-    ours = ours_cls(**kwargs)
-    ref = keras_cls(**keras_kwargs(name, kwargs))
-    for _ in range(5):
-        sparse = tf.IndexedSlices(
-            values=tf.constant(rng.normal(size=(4, 3)).astype("float32")),
-            indices=tf.constant([1, 3, 1, 1]),
-            dense_shape=tf.constant([6, 3]),
-        )
-        ours.apply_gradients([(sparse, ours_var)])
-        ref.apply_gradients([(tf.convert_to_tensor(sparse), ref_var)])
-    np.testing.assert_allclose(
-        ours_var.numpy(), ref_var.numpy(), rtol=WEIGHT_RTOL, atol=WEIGHT_ATOL
-    )
 
 
 @pytest.mark.parametrize("name", sorted(DEFAULTS))
@@ -201,12 +183,19 @@ def test_mirrored_strategy_matches_single_device(name):
 
 
 @pytest.mark.parametrize("name", sorted(DEFAULTS))
-def test_mixed_precision_trains(name):
+def test_mixed_precision_matches_keras(name):
+    """Under mixed_float16 (float16 maths, float32 weights, loss scaling) ours and Keras's
+    optimizer train to the same history and weights: the optimizers' float32 arithmetic
+    differs by ulps, which the float16 forward pass did not amplify (measured: equal losses,
+    weights within 6e-8)."""
     keras.config.set_dtype_policy("mixed_float16")
-    ours_cls, _, kwargs = DEFAULTS[name]
+    ours_cls, keras_cls, kwargs = DEFAULTS[name]
     model, history = _fit(ours_cls(**kwargs), epochs=2)
+    ref_model, ref = _fit(keras_cls(**keras_kwargs(name, kwargs)), epochs=2)
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert isinstance(model.optimizer.inner_optimizer, ours_cls)
     assert model.layers[0].compute_dtype == "float16"
     assert all(v.dtype == "float32" for v in model.trainable_variables)
-    assert np.all(np.isfinite(history.history["loss"]))
+    assert_histories_close(history, ref, rtol=HISTORY_RTOL)
+    _assert_same_weights(model, ref_model)
     assert history.history["loss"][-1] < history.history["loss"][0]
