@@ -13,7 +13,7 @@ import re
 
 import nbformat
 import pytest
-from docs_site import DOCS, built_site, english_twin, guide_pages, html_of, korean_pages
+from docs_site import DOCS, ROOT, built_site, english_twin, guide_pages, html_of, korean_pages
 from nbclient import NotebookClient
 
 FENCED_PYTHON = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -58,13 +58,13 @@ def test_the_page_is_served_as_its_notebook(page):
 
 @pytest.mark.parametrize("page", PAGES, ids=_id)
 def test_the_notebook_carries_the_pages_figures(page):
-    figures = re.findall(r"\]\((figures/[^)\s]+\.png)\)", page.read_text())
+    figures = re.findall(r"\]\(((?:\.\./)*figures/[^)\s]+\.png)\)", page.read_text())
     attachments = {
         name: data["image/png"]
         for cell in _read(page).cells if cell.cell_type == "markdown"
         for name, data in cell.get("attachments", {}).items()
     }
-    assert sorted(attachments) == sorted({f.removeprefix("figures/") for f in figures})
+    assert sorted(attachments) == sorted({f.rsplit("/", 1)[1] for f in figures})
     for data in attachments.values():
         assert base64.b64decode(data).startswith(PNG_MAGIC)
 
@@ -75,19 +75,19 @@ def test_a_korean_notebook_has_its_english_twins_code(korean):
 
 
 @pytest.mark.parametrize("page", guide_pages(), ids=_id)
-def test_the_notebook_runs_top_to_bottom(page, tmp_path):
+def test_the_notebook_runs_top_to_bottom(page, tmp_path, monkeypatch):
     notebook = _read(page)
     if not _code(notebook):
         pytest.skip("the page has no code")
-    env_cwd = os.getcwd()
-    try:
-        os.chdir(tmp_path)  # whatever a notebook writes stays out of the tree
-        NotebookClient(
-            notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-            resources={"metadata": {"path": str(tmp_path)}},
-        ).execute()
-    finally:
-        os.chdir(env_cwd)
+    # The kernel imports this tree's kerastoolkit, and runs in a scratch
+    # directory so whatever a notebook writes stays out of the tree.
+    path = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), path])))
+    monkeypatch.chdir(tmp_path)
+    NotebookClient(
+        notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors

@@ -26,7 +26,7 @@ from mkdocs.structure.files import File
 
 API_DIR = "api/"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-FIGURE_LINK = re.compile(r"!\[([^\]]*)\]\((figures/[^)\s]+\.png)\)")
+FIGURE_LINK = re.compile(r"!\[([^\]]*)\]\(((?:\.\./)*figures/[^)\s]+\.png)\)")
 MAGIC_CELL = re.compile(r"\A%%(\w+)\n(.*)\Z", re.DOTALL)
 TITLE = re.compile(r"^# .*$", re.MULTILINE)
 BUTTON = {
@@ -113,7 +113,8 @@ def on_page_markdown(markdown, page, config, files):
         return markdown
 
     def figure_bytes(path):
-        file = files.get_file_from_path(path)
+        here = posixpath.dirname(page.file.src_uri)
+        file = files.get_file_from_path(posixpath.normpath(posixpath.join(here, path)))
         return None if file is None else file.content_bytes
 
     notebook.content_bytes = nbformat.writes(to_notebook(markdown, figure_bytes)).encode()
