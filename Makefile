@@ -9,7 +9,12 @@ export HYPOTHESIS_PROFILE ?= ci
 export KERAS_BACKEND ?= tensorflow
 export NO_MKDOCS_2_WARNING ?= 1
 
-.PHONY: demo test test-browser lint bench docs docs-serve clean
+# The suites that prove every component equal to Keras, run under each backend.
+BACKEND_SUITES := tests/optimizers tests/test_activations.py tests/test_losses.py \
+	tests/layers tests/models tests/test_testing.py kerastoolkit/testing.py
+
+.PHONY: demo test test-tensorflow test-jax test-torch test-fast test-browser lint bench docs \
+	docs-serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,22 +26,41 @@ $(VENV)/.stamp-run: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[dev,docs]"
+	$(BIN)/python -m pip install -q -e ".[dev,docs,backends]"
 	touch $@ $(VENV)/.stamp-run
 
 demo: $(VENV)/.stamp-run
 	$(BIN)/kerastoolkit demo
 
+# The whole suite on TensorFlow, then the equivalence suites on JAX and on
+# PyTorch: Keras fixes its backend once per process, so one pytest each.
 test: $(VENV)/.stamp-dev
 	$(BIN)/ruff check kerastoolkit tests benchmarks
-	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory test-tensorflow test-jax test-torch
 	@if [ -f mkdocs.yml ]; then $(BIN)/mkdocs build --strict --quiet; fi
+
+test-tensorflow: $(VENV)/.stamp-dev
+	KERAS_BACKEND=tensorflow $(BIN)/python -m pytest -q
+
+# The other backends draw fewer hypothesis examples (conftest.py's ci-backend).
+BACKEND_PROFILE ?= ci-backend
+
+test-jax: $(VENV)/.stamp-dev
+	KERAS_BACKEND=jax HYPOTHESIS_PROFILE=$(BACKEND_PROFILE) $(BIN)/python -m pytest -q $(BACKEND_SUITES)
+
+test-torch: $(VENV)/.stamp-dev
+	KERAS_BACKEND=torch HYPOTHESIS_PROFILE=$(BACKEND_PROFILE) $(BIN)/python -m pytest -q $(BACKEND_SUITES)
+
+# A quick loop while developing: the equivalence suites on one backend, no
+# docs (e.g. `make test-fast KERAS_BACKEND=jax`).
+test-fast: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest -q $(BACKEND_SUITES)
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check kerastoolkit tests benchmarks
 
 bench: $(VENV)/.stamp-run
-	$(BIN)/kerastoolkit bench
+	$(BIN)/kerastoolkit bench --backend $(KERAS_BACKEND)
 
 # The site works offline: open site/index.html, or serve it with docs-serve.
 docs: $(VENV)/.stamp-dev

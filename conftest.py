@@ -5,9 +5,15 @@ at the repository root: the two logical CPU devices used by the
 `tf.distribute.MirroredStrategy` tests can only be configured before the
 runtime starts.
 
-* Hypothesis profiles: ``ci`` (bounded examples, no deadline), ``dev``
+* Hypothesis profiles: ``ci`` (bounded examples, no deadline), ``ci-backend``
+  (half as many, for ``make test``'s JAX and PyTorch runs), ``dev``
   (more examples) and ``stress`` (1,000 examples per test, for a one-off
   load run of the property suites), selected with ``HYPOTHESIS_PROFILE`` (default ``ci``).
+* Backends: ``KERAS_BACKEND`` picks the backend of the whole session
+  (default ``tensorflow``; ``make test`` runs one process per backend). A
+  test marked ``@pytest.mark.tensorflow_only`` (GradientTape, tf.distribute,
+  IndexedSlices, the XLA-fused optimizer path) is skipped, with the reason,
+  on JAX and PyTorch.
 * Seed policy: every test starts from ``keras.utils.set_random_seed(0)`` and
   the ``float32`` global dtype policy, so runs are reproducible and a test
   that switches to ``mixed_float16`` cannot leak it into the next one.
@@ -27,6 +33,17 @@ SEED = 0
 settings.register_profile(
     "ci",
     max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+# JAX and PyTorch run op by op outside `fit`, compiling (JAX) or dispatching
+# every op for every drawn shape: ``make test`` gives their runs of the
+# equivalence suites 6 derandomized examples per property (TensorFlow's run
+# keeps 12), to keep the three backends within the suite's time budget.
+settings.register_profile(
+    "ci-backend",
+    max_examples=6,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -63,6 +80,16 @@ def _split_cpu_in_two():
 
 
 _split_cpu_in_two()
+
+
+def pytest_collection_modifyitems(config, items):
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"TensorFlow-only test; the backend is {backend}")
+    for item in items:
+        if "tensorflow_only" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

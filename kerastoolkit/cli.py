@@ -19,9 +19,12 @@ function and on a narrow valley.
 
 `kerastoolkit bench` runs the benchmark suites of a source checkout
 (`benchmarks/<name>.py`, each with `run(quick=False) -> list[Row]`) and prints
-one table of custom-vs-built-in ratios. A full run (not `--quick`) also records
-each suite's table, with the date and the machine, in
-`benchmarks/results/<name>.md`, which the docs' verification page shows.
+one table of custom-vs-built-in ratios, under the active Keras backend or, with
+`--backend tensorflow|jax|torch`, under that one (in a subprocess: Keras fixes
+its backend once per process). A full run (not `--quick`) also records each
+suite's table, with the date and the machine, in
+`benchmarks/results/<backend>/<name>.md`, which the docs' verification page
+shows, one table per backend.
 """
 
 from __future__ import annotations
@@ -162,6 +165,10 @@ def build_parser():
     bench = commands.add_parser("bench", help="time our components against Keras's built-ins")
     bench.add_argument("--suite", help="run only this suite (default: every suite found)")
     bench.add_argument("--quick", action="store_true", help="a few repeats only (a smoke run)")
+    bench.add_argument(
+        "--backend", choices=BACKENDS,
+        help="the Keras backend to time, run in a subprocess (default: the active one)",
+    )
     return parser
 
 
@@ -317,8 +324,25 @@ def available_suites(root):
     return known + sorted(found - set(known))
 
 
+#: The Keras backends `bench --backend` accepts.
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def _bench_in_subprocess(args):
+    """`bench --backend B`: the same command with KERAS_BACKEND=B in a fresh interpreter."""
+    import subprocess
+
+    argv = ["bench", *(["--suite", args.suite] if args.suite else []),
+            *(["--quick"] if args.quick else [])]
+    code = "import sys; from kerastoolkit.cli import main; sys.exit(main(sys.argv[1:]))"
+    env = {**os.environ, "KERAS_BACKEND": args.backend}
+    return subprocess.run([sys.executable, "-c", code, *argv], env=env).returncode
+
+
 def run_bench(args):
     """`kerastoolkit bench`: run the suites, print one table; 0 on success."""
+    if getattr(args, "backend", None) is not None:
+        return _bench_in_subprocess(args)
     root = benchmarks_root()
     if not (root / "harness.py").is_file():
         print(f"kerastoolkit bench: error: the benchmarks live in a source checkout of "
@@ -340,22 +364,25 @@ def run_bench(args):
         suite = importlib.import_module(f"{root.name}.{name}")
         suite_rows = suite.run(quick=args.quick)
         if not args.quick:
-            record_results(root / "results" / f"{name}.md", name, suite_rows, harness)
+            backend = keras.backend.backend()
+            record_results(root / "results" / backend / f"{name}.md", name, suite_rows, harness)
         rows += [dataclasses.replace(r, component=f"{name}: {r.component}") for r in suite_rows]
-    print(harness.format_table(rows, "kerastoolkit vs Keras (ratio = ours / Keras)"))
+    title = f"kerastoolkit vs Keras on {keras.backend.backend()} (ratio = ours / Keras)"
+    print(harness.format_table(rows, title))
     return 0
 
 
 def record_results(path, name, rows, harness):
     """Write one suite's table to `path`, stamped with the date, machine and versions."""
-    import tensorflow as tf
-
+    backend = keras.backend.backend()
+    module = importlib.import_module(backend)
+    label = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}.get(backend, backend)
     path.parent.mkdir(parents=True, exist_ok=True)
     stamp = (
         f"Measured {time.strftime('%Y-%m-%d')} by `kerastoolkit bench` on "
         f"{platform.system()} {platform.machine()} ({os.cpu_count()} CPUs), "
-        f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "
-        f"Keras {keras.__version__}; ratio = ours / Keras, each the median of "
+        f"Python {platform.python_version()}, Keras {keras.__version__} on "
+        f"{label} {module.__version__}; ratio = ours / Keras, each the median of "
         "interleaved repeats in one process."
     )
     path.write_text(f"{harness.format_table(rows, name)}\n\n{stamp}\n")

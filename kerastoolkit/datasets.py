@@ -188,8 +188,11 @@ def _from_cache(title, files, loader):
     try:
         return loader()
     except _CORRUPT_FILE_ERRORS as err:
-        candidates = [os.path.join(d, f) for d in _cache_dirs() for f in files]
-        where = ", ".join([c for c in candidates if os.path.exists(c)] or candidates)
+        cached = [os.path.join(d, f) for d in _cache_dirs() for f in files]
+        cached = [c for c in cached if os.path.exists(c)]
+        if not cached:  # nothing cached to blame: a failed download, say
+            raise
+        where = ", ".join(cached)
         raise ValueError(
             f"The cached {title} data could not be read ({type(err).__name__}: {err}): the "
             f"download is incomplete or corrupted. Delete {where} and call again to "

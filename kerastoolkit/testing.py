@@ -3,7 +3,8 @@
 These are the tools kerastoolkit's own tests use to prove each component
 equal to its Keras twin; they are public so you can check your own
 components the same way. They depend only on Keras and NumPy (gradients use
-the TensorFlow backend's `GradientTape`).
+each backend's own differentiation: TensorFlow's `GradientTape`, JAX's
+`jax.value_and_grad`, PyTorch's autograd).
 
 Examples:
     >>> import keras, numpy as np
@@ -25,6 +26,7 @@ __all__ = [
     "assert_histories_close",
     "layer_outputs_and_gradients",
     "assert_layers_match",
+    "value_and_gradients",
 ]
 
 
@@ -115,74 +117,194 @@ def assert_histories_close(history, reference, rtol=1e-5, atol=0.0):
         np.testing.assert_allclose(got[key], want[key], rtol=rtol, atol=atol, err_msg=key)
 
 
+def _is_floating(tensor):
+    return "float" in keras.backend.standardize_dtype(tensor.dtype)
+
+
+def _to_numpy(tensor):
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tensor = tf.convert_to_tensor(tensor)  # densify Embedding's IndexedSlices
+    elif backend == "torch":
+        tensor = tensor.detach()
+    return keras.ops.convert_to_numpy(tensor)
+
+
+def value_and_gradients(fn, arrays, variables=(), state=()):
+    r"""Call `fn(*arrays)` and differentiate its scalar on the active Keras backend.
+
+    One function for the three backends: TensorFlow's `GradientTape`, JAX's
+    `jax.value_and_grad` (the `variables` are read through a
+    `keras.StatelessScope` so they can be traced) and PyTorch's
+    `torch.autograd.grad`.
+
+    Args:
+        fn: a function of one tensor per array, returning `(scalar, aux)`,
+            where `aux` is anything `fn` wants to hand back (its outputs).
+        arrays: NumPy arrays (or tensors) to differentiate by; arrays that
+            are not floating point are passed through and get no gradient.
+        variables: `keras.Variable`s `fn` reads, to differentiate by as well.
+            Defaults to `()`.
+        state: other variables `fn` may update (moving statistics, seed
+            states). JAX runs `fn` in a `keras.StatelessScope`, so their new
+            values are assigned afterwards; the other backends update them
+            in place. Defaults to `()`.
+
+    Returns:
+        `(value, aux, array_gradients, variable_gradients)`: the scalar as a
+        float, `aux` (its tensors as NumPy arrays) and one NumPy gradient per
+        array and per variable. A floating-point input the scalar does not
+        depend on gets zeros; a non-floating one gets `None`.
+
+    Examples:
+        >>> import numpy as np
+        >>> value, _, (dx,), _ = value_and_gradients(
+        ...     lambda x: (keras.ops.sum(x ** 2), None), [np.array([1.0, 2.0], "float32")])
+        >>> value, dx.tolist()
+        (5.0, [2.0, 4.0])
+    """
+    backend = keras.backend.backend()
+    tensors = [keras.ops.convert_to_tensor(a) for a in arrays]
+    n = len(tensors)
+    wrt = [i for i, t in enumerate(tensors) if _is_floating(t)]
+    variables = list(variables)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        sources = [tensors[i] for i in wrt] + [v.value for v in variables]
+        with tf.GradientTape() as tape:
+            tape.watch(sources)
+            value, aux = fn(*tensors)
+        grads = tape.gradient(value, sources, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    elif backend == "jax":
+        import jax
+
+        others = [v for v in state if all(v is not w for w in variables)]
+
+        def pure(diff, variable_values, other_values):
+            inputs = list(tensors)
+            for i, t in zip(wrt, diff):
+                inputs[i] = t
+            mapping = list(zip(variables, variable_values)) + list(zip(others, other_values))
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                value, aux = fn(*inputs)
+            updates = [scope.get_current_value(v) for v in others]
+            return value, (aux, updates)
+
+        (value, (aux, updates)), (d_in, d_var) = jax.value_and_grad(
+            pure, argnums=(0, 1), has_aux=True
+        )([tensors[i] for i in wrt], [v.value for v in variables], [v.value for v in others])
+        for v, u in zip(others, updates):
+            if u is not None:
+                v.assign(u)
+        grads = list(d_in) + list(d_var)
+    elif backend == "torch":
+        import torch
+
+        for i in wrt:
+            tensors[i] = tensors[i].detach().requires_grad_(True)
+        value, aux = fn(*tensors)
+        sources = [tensors[i] for i in wrt] + [v.value for v in variables]
+        grads = [None] * len(sources)
+        if value.requires_grad:
+            grads = list(torch.autograd.grad(value, sources, allow_unused=True))
+        grads = [torch.zeros_like(s) if g is None else g for g, s in zip(grads, sources)]
+    else:
+        raise NotImplementedError(
+            "value_and_gradients supports the tensorflow, jax and torch backends. "
+            f"Received: backend={backend!r}."
+        )
+    array_grads = [None] * n
+    for i, g in zip(wrt, grads):
+        array_grads[i] = _to_numpy(g)
+    variable_grads = [_to_numpy(g) for g in grads[len(wrt) :]]
+    aux = keras.tree.map_structure(lambda t: _to_numpy(t) if keras.ops.is_tensor(t) else t, aux)
+    return float(_to_numpy(value)), aux, array_grads, variable_grads
+
+
 def _call_arguments(call_kwargs):
-    """Tensors for the layer's keyword arguments, and which of them to differentiate.
+    """The layer's keyword arguments as arrays, and the names of those to differentiate.
 
     Floating-point arrays (or lists of them, such as `initial_state`) are
-    watched; anything else (a boolean `mask`, a flag) is passed through.
+    differentiated; anything else (a boolean `mask`, a flag) is passed through.
     """
-    import tensorflow as tf
-
-    kwargs, watched = {}, {}
+    passed, arrays = {}, {}
     for name, value in call_kwargs.items():
         if value is None or isinstance(value, (bool, int, float, str)):
-            kwargs[name] = value
+            passed[name] = value
             continue
-        several = isinstance(value, (list, tuple))
-        tensors = [tf.convert_to_tensor(v) for v in (value if several else [value])]
-        if all(t.dtype.is_floating for t in tensors):
-            watched[name] = tensors
-        kwargs[name] = tensors if several else tensors[0]
-    return kwargs, watched
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        arrays[name] = (isinstance(value, (list, tuple)), [np.asarray(v) for v in values])
+    return passed, arrays
+
+
+def _build(layer, inputs, training, call_kwargs):
+    """Call `layer` once so that it creates its weights."""
+    passed, arrays = _call_arguments(call_kwargs)
+    for name, (several, values) in arrays.items():
+        tensors = [keras.ops.convert_to_tensor(v) for v in values]
+        passed[name] = tensors if several else tensors[0]
+    layer(keras.ops.convert_to_tensor(np.asarray(inputs)), training=training, **passed)
 
 
 def _outputs_and_gradients(layer, inputs, training, upstream, call_kwargs):
     """Every output of `layer(inputs, **call_kwargs)` and every gradient of one scalar."""
-    if keras.backend.backend() != "tensorflow":
-        raise NotImplementedError(
-            "layer_outputs_and_gradients needs the TensorFlow backend. "
-            f"Received: backend={keras.backend.backend()!r}."
-        )
-    import tensorflow as tf
+    passed, arrays = _call_arguments(call_kwargs)
+    flat = [a for _, values in arrays.values() for a in values]
 
-    x = tf.convert_to_tensor(inputs)
-    kwargs, watched = _call_arguments(call_kwargs)
+    def regroup(tensors):
+        kwargs, k = dict(passed), 0
+        for name, (several, values) in arrays.items():
+            group = list(tensors[k : k + len(values)])
+            k += len(values)
+            kwargs[name] = group if several else group[0]
+        return kwargs
+
     if not layer.built:
-        layer(x, training=training, **kwargs)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        for tensors in watched.values():
-            tape.watch(tensors)
-        out = layer(x, training=training, **kwargs)
+        _build(layer, inputs, training, call_kwargs)
+    weights = list(layer.trainable_weights)
+    chosen = {"upstream": upstream}
+
+    def scalar(x, *tensors):
+        out = layer(x, training=training, **regroup(tensors))
         outs = list(out) if isinstance(out, (list, tuple)) else [out]
-        if upstream is None:
+        u = chosen["upstream"]
+        if u is None:
             rng = np.random.default_rng(1)
-            upstream = [rng.uniform(-1, 1, size=tuple(o.shape)) for o in outs]
-        elif not isinstance(upstream, (list, tuple)):
-            upstream = [upstream]
-        if len(upstream) != len(outs):
+            u = [rng.uniform(-1, 1, size=tuple(o.shape)) for o in outs]
+        elif not isinstance(u, (list, tuple)):
+            u = [u]
+        if len(u) != len(outs):
             raise ValueError(
                 f"`upstream` needs one array per output ({len(outs)}). "
-                f"Received: {len(upstream)} arrays."
+                f"Received: {len(u)} arrays."
             )
+        chosen["upstream"] = u
         target = sum(
-            tf.reduce_sum(tf.cast(o, tf.float32) * tf.cast(u, tf.float32))
-            for o, u in zip(outs, upstream, strict=True)
+            keras.ops.sum(
+                keras.ops.cast(o, "float32") * keras.ops.convert_to_tensor(np.asarray(w), "float32")
+            )
+            for o, w in zip(outs, u, strict=True)
         )
-    named = [(name, t) for name, tensors in watched.items() for t in tensors]
-    weights = [w.value for w in layer.trainable_weights]
-    grads = tape.gradient(target, [x, *(t for _, t in named), *weights])
-    as_np = [None if g is None else tf.convert_to_tensor(g).numpy() for g in grads]
-    kwarg_gradients = {name: [] for name in watched}
-    for (name, _), g in zip(named, as_np[1 : 1 + len(named)], strict=True):
-        kwarg_gradients[name].append(g)
+        return target, (outs, isinstance(out, (list, tuple)))
+
+    _, (outs, several), array_grads, weight_grads = value_and_gradients(
+        scalar, [np.asarray(inputs), *flat], weights, state=layer.variables
+    )
+    kwarg_gradients, k = {}, 1
+    for name, (_, values) in arrays.items():
+        if _is_floating(keras.ops.convert_to_tensor(values[0])):
+            kwarg_gradients[name] = array_grads[k : k + len(values)]
+        k += len(values)
     return {
-        "outputs": [o.numpy() for o in outs],
-        "single": not isinstance(out, (list, tuple)),
-        "input_gradient": as_np[0],
+        "outputs": outs,
+        "single": not several,
+        "input_gradient": array_grads[0],
         "kwarg_gradients": kwarg_gradients,
-        "weight_gradients": as_np[1 + len(named) :],
-        "upstream": upstream,
+        "weight_gradients": weight_grads,
+        "upstream": chosen["upstream"],
     }
 
 
@@ -279,8 +401,7 @@ def assert_layers_match(
     """
     want = _outputs_and_gradients(reference, inputs, training, None, call_kwargs)
     if not ours.built:
-        kwargs, _ = _call_arguments(call_kwargs)
-        ours(inputs, training=training, **kwargs)
+        _build(ours, inputs, training, call_kwargs)
     if copy_weights:
         ours.set_weights(reference.get_weights())
     got = _outputs_and_gradients(ours, inputs, training, want["upstream"], call_kwargs)

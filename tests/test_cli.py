@@ -162,11 +162,11 @@ def test_the_real_checkout_lists_its_suites_in_order():
 
 def test_a_full_bench_run_records_each_suite_for_the_docs(fake_benchmarks, capsys):
     assert cli.main(["bench", "--suite", "zeta"]) == 0
-    recorded = (fake_benchmarks / "results" / "zeta.md").read_text()
+    recorded = (fake_benchmarks / "results" / "tensorflow" / "zeta.md").read_text()
     assert recorded.startswith("### zeta\n")
     assert "| step | 3.00 | 2.00 | 1.500 | <= 1.10 | MISS |" in recorded
-    assert "Measured " in recorded and "TensorFlow " in recorded and "Keras " in recorded
-    assert not (fake_benchmarks / "results" / "optimizers.md").exists()
+    assert "Measured " in recorded and "on TensorFlow " in recorded and "Keras " in recorded
+    assert not (fake_benchmarks / "results" / "tensorflow" / "optimizers.md").exists()
 
 
 def test_a_quick_bench_run_records_nothing(fake_benchmarks, capsys):

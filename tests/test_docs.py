@@ -157,10 +157,11 @@ def test_verification_lists_the_tolerances_the_tests_use():
 
 def test_verification_shows_recorded_benchmarks_or_says_there_are_none():
     text = _text((built_site() / "verification.html").read_text())
-    recorded = sorted((ROOT / "benchmarks" / "results").glob("*.md"))
-    if recorded:
+    for backend, label in (("tensorflow", "TensorFlow"), ("jax", "JAX"), ("torch", "PyTorch")):
+        recorded = sorted((ROOT / "benchmarks" / "results" / backend).glob("*.md"))
+        assert f"On {label}" in text
+        if not recorded:
+            assert f"No benchmark results have been recorded on {label} yet" in text
         for table in recorded:
             first_row = next(line for line in table.read_text().splitlines() if "|" in line)
             assert first_row.split("|")[1].strip() in text
-    else:
-        assert "No benchmark results have been recorded yet" in text

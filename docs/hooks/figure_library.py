@@ -92,20 +92,29 @@ def tolerance_table():
     return "\n".join(header + rows)
 
 
+#: The backends' result folders under benchmarks/results/, with their headings.
+BENCHMARK_BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+
+
 @placeholder("benchmark-table")
 def benchmark_table():
-    tables = sorted(RESULTS_DIR.glob("*.md")) if RESULTS_DIR.is_dir() else []
-    if not tables:
-        return (
-            "*No benchmark results have been recorded yet*: no table was found in "
-            "`benchmarks/results/`. Run `make bench` to measure the ratios on your machine."
-        )
     parts = []
-    for table in tables:
-        text = table.read_text().strip()
-        if not text.startswith("#"):
-            text = f"### {table.stem}\n\n{text}"
-        parts.append(text)
+    for folder, label in BENCHMARK_BACKENDS.items():
+        tables = sorted((RESULTS_DIR / folder).glob("*.md"))
+        if not tables:
+            parts.append(
+                f"### On {label}\n\n*No benchmark results have been recorded on {label} yet*: "
+                f"run `kerastoolkit bench --backend {folder}` to measure the ratios."
+            )
+            continue
+        parts.append(f"### On {label}")
+        for table in tables:
+            text = table.read_text().strip()
+            if text.startswith("### "):  # a suite's heading, one level below its backend's
+                text = "#" + text
+            else:
+                text = f"#### {table.stem}\n\n{text}"
+            parts.append(text)
     return "\n\n".join(parts)
 
 

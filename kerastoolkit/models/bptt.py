@@ -153,7 +153,7 @@ class _Streams:
         """Start every stream of `mode` from zero state."""
         for layer in self.states.get(mode, []):
             for v in layer:
-                v.assign(ops.zeros_like(v))
+                v.assign(ops.zeros(v.shape, dtype=v.dtype))
 
     def assign(self, mode, final):
         """Keep the final states of a batch (per layer, a list of tensors) for the next."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
+from keras import ops
+
+from kerastoolkit.models._steps import hand_derived_train_step
 
 #: The side of the square convolution kernels (the course's 3×3).
 KERNEL_SIZE = 3
@@ -29,9 +31,9 @@ class ConvolutionNetwork(keras.Model):
     positive evidence, 2×2 max pooling halves the resolution, and two dense
     layers turn the pooled feature maps into class scores (logits). Nothing
     is hidden in Keras layers: the weights are six variables, `call` is seven
-    TensorFlow ops, and `train_step` computes the gradients either with
-    `tf.GradientTape` (`backward="tape"`) or with the backward pass derived by
-    hand (`backward="manual"`), which the tests prove equal.
+    `keras.ops`, and `train_step` computes the gradients either with
+    automatic differentiation (`backward="tape"`) or with the backward pass
+    derived by hand (`backward="manual"`), which the tests prove equal.
 
     Let $x$ be a batch of $B$ images $H \times W \times C$, $K$ the conv
     kernel ($3 \times 3 \times C \times F$, $F$ = `n_kernels`) with bias
@@ -79,16 +81,22 @@ class ConvolutionNetwork(keras.Model):
     so it accepts `loss=None`, `CategoricalCrossentropy(from_logits=True)` or
     `SparseCategoricalCrossentropy(from_logits=True)` (Keras's or
     kerastoolkit's, reduction `"sum_over_batch_size"` or its equal `"mean"`,
-    no label smoothing) and refuses any other
-    loss at `compile`. Labels may be one-hot rows or integer classes. Training
-    needs the TensorFlow backend.
+    no label smoothing) and refuses any other loss at `compile`. Labels may be
+    one-hot rows or integer classes.
+
+    Both run on every Keras backend. `backward="manual"` needs only
+    `keras.ops`. `backward="tape"` is the course's `tf.GradientTape` on
+    TensorFlow; on JAX and PyTorch it is the backend's own differentiation
+    (Keras's `train_step`: `jax.value_and_grad` over `stateless_call`, or
+    PyTorch's autograd).
 
     Args:
         n_kernels: $F$, the number of 3×3 convolution kernels. Defaults to `10`.
         units: $U$, the size of the hidden dense layer. Defaults to `100`.
         n_classes: $N$, the number of classes (logits). Defaults to `10`.
-        backward: `"tape"` (`tf.GradientTape`) or `"manual"` (the hand-derived
-            pass above). Defaults to `"tape"`.
+        backward: `"tape"` (`tf.GradientTape`, or the backend's automatic
+            differentiation on JAX and PyTorch) or `"manual"` (the
+            hand-derived pass above). Defaults to `"tape"`.
 
     Examples:
         >>> import keras, numpy as np
@@ -160,21 +168,21 @@ class ConvolutionNetwork(keras.Model):
 
     def _forward(self, x):
         """The forward pass; returns every intermediate the backward pass unpacks."""
-        x = tf.convert_to_tensor(x)
+        x = ops.convert_to_tensor(x)
         if tuple(x.shape[1:]) != tuple(self.image_shape):
             raise self._bad_input(
                 f"ConvolutionNetwork was built for images of shape {self.image_shape}. "
                 f"Received: inputs of shape {tuple(x.shape)}"
             )
-        x = tf.cast(x, self.compute_dtype)
-        K, b_c, W1, b1, W2, b2 = (tf.cast(v, self.compute_dtype) for v in self._params)
-        c = tf.nn.conv2d(x, K, strides=1, padding="SAME") + b_c
-        r = tf.nn.relu(c)
-        p = tf.nn.max_pool2d(r, ksize=POOL_SIZE, strides=POOL_SIZE, padding="VALID")
-        f = tf.reshape(p, [-1, W1.shape[0]])
-        z1 = tf.matmul(f, W1) + b1
-        a1 = tf.nn.relu(z1)
-        z2 = tf.matmul(a1, W2) + b2
+        x = ops.cast(x, self.compute_dtype)
+        K, b_c, W1, b1, W2, b2 = (ops.cast(v, self.compute_dtype) for v in self._params)
+        c = ops.conv(x, K, strides=1, padding="same") + b_c
+        r = ops.relu(c)
+        p = ops.max_pool(r, pool_size=POOL_SIZE, strides=POOL_SIZE, padding="valid")
+        f = ops.reshape(p, (-1, W1.shape[0]))
+        z1 = ops.matmul(f, W1) + b1
+        a1 = ops.relu(z1)
+        z2 = ops.matmul(a1, W2) + b2
         return x, c, r, p, f, z1, a1, z2
 
     def call(self, x):
@@ -182,24 +190,27 @@ class ConvolutionNetwork(keras.Model):
 
     def _one_hot(self, y):
         """Targets as one-hot rows $Y$; integer classes (shape (B,) or (B, 1)) are encoded."""
-        y = tf.convert_to_tensor(y)
-        if y.shape.rank == 1 or (y.shape.rank == 2 and y.shape[-1] == 1 and self.n_classes > 1):
-            return tf.one_hot(tf.reshape(tf.cast(y, "int32"), [-1]), self.n_classes)
-        if y.shape.rank != 2 or y.shape[-1] != self.n_classes:
+        y = ops.convert_to_tensor(y)
+        rank = len(y.shape)
+        if rank == 1 or (rank == 2 and y.shape[-1] == 1 and self.n_classes > 1):
+            return ops.one_hot(ops.reshape(ops.cast(y, "int32"), (-1,)), self.n_classes)
+        if rank != 2 or y.shape[-1] != self.n_classes:
             raise self._bad_input(
                 f"Targets must be integer classes of shape (batch,) or one-hot rows of shape "
                 f"(batch, {self.n_classes}). Received: targets of shape {tuple(y.shape)}"
             )
-        return tf.cast(y, "float32")
+        return ops.cast(y, "float32")
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if self.loss is not None:
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
-        ce = tf.nn.softmax_cross_entropy_with_logits(self._one_hot(y), tf.cast(y_pred, "float32"))
+        ce = ops.categorical_crossentropy(
+            self._one_hot(y), ops.cast(y_pred, "float32"), from_logits=True
+        )
         if sample_weight is not None:
-            ce = ce * tf.reshape(tf.cast(sample_weight, "float32"), [-1])
-        loss = tf.reduce_mean(ce)
-        return loss + tf.add_n(self.losses) if self.losses else loss
+            ce = ce * ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+        loss = ops.mean(ce)
+        return loss + sum(self.losses) if self.losses else loss
 
     def compile(self, optimizer="rmsprop", loss=None, **kwargs):
         if self.backward == "manual":
@@ -237,68 +248,91 @@ class ConvolutionNetwork(keras.Model):
         P = POOL_SIZE
         h, w, F = r.shape[1], r.shape[2], r.shape[3]
         hp, wp = h // P, w // P
-        windows = tf.reshape(r[:, : hp * P, : wp * P, :], [-1, hp, P, wp, P, F])
-        windows = tf.reshape(tf.transpose(windows, [0, 1, 3, 5, 2, 4]), [-1, hp, wp, F, P * P])
-        first_max = tf.one_hot(tf.argmax(windows, axis=-1), P * P, dtype=d_p.dtype)
-        d = tf.reshape(first_max * d_p[..., None], [-1, hp, wp, F, P, P])
-        d = tf.reshape(tf.transpose(d, [0, 1, 4, 2, 5, 3]), [-1, hp * P, wp * P, F])
-        return tf.pad(d, [[0, 0], [0, h - hp * P], [0, w - wp * P], [0, 0]])
+        windows = ops.reshape(r[:, : hp * P, : wp * P, :], (-1, hp, P, wp, P, F))
+        windows = ops.reshape(ops.transpose(windows, (0, 1, 3, 5, 2, 4)), (-1, hp, wp, F, P * P))
+        first_max = ops.one_hot(ops.argmax(windows, axis=-1), P * P, dtype=d_p.dtype)
+        d = ops.reshape(first_max * d_p[..., None], (-1, hp, wp, F, P, P))
+        d = ops.reshape(ops.transpose(d, (0, 1, 4, 2, 5, 3)), (-1, hp * P, wp * P, F))
+        return ops.pad(d, ((0, 0), (0, h - hp * P), (0, w - wp * P), (0, 0)))
+
+    def _im2col(self, x):
+        """One row per output pixel holding the 3×3×C inputs under the kernel, (kh, kw, c) order."""
+        _, h, w, c = x.shape
+        k = KERNEL_SIZE
+        padded = ops.pad(x, ((0, 0), (k // 2, k // 2), (k // 2, k // 2), (0, 0)))
+        patches = [padded[:, i : i + h, j : j + w, :] for i in range(k) for j in range(k)]
+        return ops.reshape(ops.stack(patches, axis=3), (-1, k * k * c))
 
     def _backward(self, y, sample_weight, cache, seed_scale):
         """The hand-derived gradients from the forward `cache`, in `_params` order."""
         x, c, r, p, f, z1, a1, z2 = cache
         dtype = z2.dtype
-        _, W1, _, W2 = (tf.cast(v, dtype) for v in self._params[1:5])
-        s = 1.0 if sample_weight is None else tf.reshape(tf.cast(sample_weight, "float32"), [-1, 1])
-        B = tf.cast(tf.shape(z2)[0], "float32")
-        d2 = seed_scale(s * (tf.nn.softmax(tf.cast(z2, "float32")) - self._one_hot(y)) / B)
-        d2 = tf.cast(d2, dtype)
-        dW2 = tf.matmul(a1, d2, transpose_a=True)
-        db2 = tf.reduce_sum(d2, axis=0)
-        d1 = tf.matmul(d2, W2, transpose_b=True) * tf.cast(z1 > 0, dtype)
-        dW1 = tf.matmul(f, d1, transpose_a=True)
-        db1 = tf.reduce_sum(d1, axis=0)
-        d_r = self._route_to_argmax(tf.reshape(tf.matmul(d1, W1, transpose_b=True), tf.shape(p)), r)
-        d_c = d_r * tf.cast(c > 0, dtype)
-        cols = tf.image.extract_patches(
-            x, sizes=[1, KERNEL_SIZE, KERNEL_SIZE, 1], strides=[1, 1, 1, 1],
-            rates=[1, 1, 1, 1], padding="SAME",
+        _, W1, _, W2 = (ops.cast(v, dtype) for v in self._params[1:5])
+        s = 1.0 if sample_weight is None else ops.reshape(
+            ops.cast(sample_weight, "float32"), (-1, 1)
         )
-        cols = tf.reshape(cols, [-1, cols.shape[-1]])
-        dK = tf.reshape(
-            tf.matmul(cols, tf.reshape(d_c, [-1, self.n_kernels]), transpose_a=True),
+        B = ops.cast(ops.shape(z2)[0], "float32")
+        d2 = seed_scale(s * (ops.softmax(ops.cast(z2, "float32")) - self._one_hot(y)) / B)
+        d2 = ops.cast(d2, dtype)
+        dW2 = ops.matmul(ops.transpose(a1), d2)
+        db2 = ops.sum(d2, axis=0)
+        d1 = ops.matmul(d2, ops.transpose(W2)) * ops.cast(z1 > 0, dtype)
+        dW1 = ops.matmul(ops.transpose(f), d1)
+        db1 = ops.sum(d1, axis=0)
+        d_p = ops.reshape(ops.matmul(d1, ops.transpose(W1)), ops.shape(p))
+        d_c = self._route_to_argmax(d_p, r) * ops.cast(c > 0, dtype)
+        cols = self._im2col(x)
+        dK = ops.reshape(
+            ops.matmul(ops.transpose(cols), ops.reshape(d_c, (-1, self.n_kernels))),
             self.conv_w.shape,
         )
-        db_c = tf.reduce_sum(d_c, axis=[0, 1, 2])
+        db_c = ops.sum(d_c, axis=(0, 1, 2))
         grads = [dK, db_c, dW1, db1, dW2, db2]
-        return [tf.cast(g, v.dtype) for g, v in zip(grads, self._params)]
+        return [ops.cast(g, v.dtype) for g, v in zip(grads, self._params)]
 
     def manual_gradients(self, x, y, sample_weight=None):
         r"""The hand-derived gradients of $J$ on one batch, in `trainable_weights` order."""
-        x = tf.convert_to_tensor(x)
+        x = ops.convert_to_tensor(x)
         if not self.built:
             self.build(tuple(x.shape))
         return self._backward(y, sample_weight, self._forward(x), lambda d: d)
 
-    def train_step(self, data):
+    def train_step(self, *args):
+        # (data,) on TensorFlow and PyTorch, (state, data) on JAX's stateless trainer.
+        if self.backward == "manual":
+            return hand_derived_train_step(self, args, self._manual_gradients_and_log)
+        if keras.backend.backend() != "tensorflow":
+            # The backend's own differentiation: Keras's train_step runs
+            # jax.value_and_grad over stateless_call, or PyTorch's autograd.
+            return super().train_step(*args)
+        return self._tape_train_step(*args)
+
+    def _tape_train_step(self, data):
+        import tensorflow as tf
+
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        if self.backward == "tape":
-            with tf.GradientTape() as tape:
-                y_pred = self(x, training=True)
-                loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
-                scaled = self.optimizer.scale_loss(loss)
-            grads = tape.gradient(scaled, self._params)
-        else:
-            if not self.built:
-                self.build(tuple(x.shape))
-            cache = self._forward(x)
-            y_pred = cache[-1]
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
-            grads = self._backward(y, sample_weight, cache, self.optimizer.scale_loss)
-        self.optimizer.apply_gradients(zip(grads, self._params))
+            scaled = self.optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, self._params)
+        self.optimizer.apply(grads, self._params)
+        return self._log(loss, x, y, y_pred, sample_weight)
+
+    def _manual_gradients_and_log(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if not self.built:
+            self.build(tuple(x.shape))
+        cache = self._forward(x)
+        y_pred = cache[-1]
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        grads = self._backward(y, sample_weight, cache, self.optimizer.scale_loss)
+        return grads, lambda: self._log(loss, x, y, y_pred, sample_weight)
+
+    def _log(self, loss, x, y, y_pred, sample_weight):
         for m in self.metrics:
             if m.name == "loss":
-                m.update_state(loss, sample_weight=tf.shape(x)[0])
+                m.update_state(loss, sample_weight=ops.shape(x)[0])
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def get_config(self):

@@ -7,6 +7,8 @@ pass derived by hand in `recurrent_backward`. They are re-exported here so
 `from kerastoolkit.models.language_model import tokenize` keeps working.
 """
 
+import contextlib
+
 import keras
 import numpy as np
 from keras import ops
@@ -75,10 +77,10 @@ class LanguageModel(keras.Model):
     step's equation in its functions' docstrings), with the same dropout
     masks as the forward pass; the tests prove the two equal. `manual_gradients`
     returns the hand-derived gradients of one batch. The tape needs the
-    TensorFlow backend; with `backward="manual"`, `fit` and `evaluate` run on
-    TensorFlow and PyTorch (the JAX trainer's stateless steps cannot carry the
-    streams' states), and `manual_gradients`, `call`, `generate` and
-    `most_similar` on any backend.
+    TensorFlow backend; with `backward="manual"`, `fit`, `train_on_batch`
+    and `evaluate` run on TensorFlow, JAX and PyTorch (on JAX the trainer's
+    stateless steps carry the streams' states among the non-trainable state),
+    and so do `manual_gradients`, `call`, `generate` and `most_similar`.
 
     There is no Keras built-in twin; the layers are kerastoolkit's, each
     proven equal to its Keras twin.
@@ -310,12 +312,6 @@ class LanguageModel(keras.Model):
                 "backend; use backward='manual' on another backend. "
                 f"Received: backend={keras.backend.backend()!r}"
             )
-        if keras.backend.backend() == "jax":
-            raise ValueError(
-                "LanguageModel carries the streams' states from batch to batch in variables, "
-                "which the JAX trainer's stateless steps cannot update: fit and evaluate on "
-                "the TensorFlow or PyTorch backend. Received: backend='jax'"
-            )
         if len(getattr(x, "shape", ())) != 2:
             raise ValueError(
                 "Truncated BPTT takes the (blocks, time) word-id array of "
@@ -355,18 +351,19 @@ class LanguageModel(keras.Model):
         reset = keras.callbacks.LambdaCallback(
             on_epoch_begin=lambda epoch, logs: self.reset_states("train")
         )
-        return super().fit(
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=epochs,
-            verbose=verbose,
-            callbacks=[*(callbacks or []), reset],
-            validation_split=validation_split,
-            validation_data=validation_data,
-            shuffle=False,
-            **kwargs,
-        )
+        with self._threading("train"):
+            return super().fit(
+                x,
+                y,
+                batch_size=batch_size,
+                epochs=epochs,
+                verbose=verbose,
+                callbacks=[*(callbacks or []), reset],
+                validation_split=validation_split,
+                validation_data=validation_data,
+                shuffle=False,
+                **kwargs,
+            )
 
     def train_on_batch(self, x=None, y=None, **kwargs):
         """One update on one batch of blocks, its rows the streams, continuing the last batch's.
@@ -377,11 +374,13 @@ class LanguageModel(keras.Model):
         current = self._streams.states.get("train")
         if current is None or current[0][0].shape[0] != len(x):
             self._open_streams("train", x, len(x))
-        return super().train_on_batch(x, y, **kwargs)
+        with self._threading("train"):
+            return super().train_on_batch(x, y, **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         self._open_streams("test", x, batch_size)
-        return super().evaluate(x, y, batch_size=batch_size, **kwargs)
+        with self._threading("test"):
+            return super().evaluate(x, y, batch_size=batch_size, **kwargs)
 
     @property
     def metrics(self):
@@ -396,7 +395,18 @@ class LanguageModel(keras.Model):
         self.perplexity.update_state(y, scores)
         return {m.name: m.result() for m in self.metrics}
 
-    def train_step(self, data):
+    def train_step(self, *args):
+        # TensorFlow and PyTorch call train_step(data); JAX calls train_step(state, data).
+        if keras.backend.backend() == "jax":
+            return self._stateless(self._train_step, *args)
+        return self._train_step(*args)
+
+    def test_step(self, *args):
+        if keras.backend.backend() == "jax":
+            return self._stateless(self._test_step, *args)
+        return self._test_step(*args)
+
+    def _train_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         carried = self._streams.states["train"]
         weights = self.trainable_variables
@@ -417,11 +427,59 @@ class LanguageModel(keras.Model):
         self.optimizer.apply(clip_by_global_norm(grads, self.clipnorm), weights)
         return self._report(loss, y, scores)
 
-    def test_step(self, data):
+    def _test_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         scores, final = self.forward(x, self._streams.states["test"], training=False)
         self._streams.assign("test", final)
         return self._report(self._loss(y, scores), y, scores)
+
+    # --- JAX: the trainer's stateless steps around the same step code ---
+
+    @property
+    def non_trainable_variables(self):
+        # While fit/evaluate runs on JAX, the running mode's carried states ride
+        # along as non-trainable state: the trainer then passes their values
+        # into each step and takes the new ones back, as it does for the
+        # dropout seeds.
+        variables = super().non_trainable_variables
+        mode = getattr(self, "_threaded_mode", None)
+        if mode is None:
+            return variables
+        return variables + [v for layer in self._streams.states[mode] for v in layer]
+
+    @contextlib.contextmanager
+    def _threading(self, mode):
+        """On JAX, count the streams of `mode` among `non_trainable_variables` meanwhile."""
+        if keras.backend.backend() != "jax":
+            yield
+            return
+        outer = getattr(self, "_threaded_mode", None)
+        self._threaded_mode = mode
+        try:
+            yield
+        finally:
+            self._threaded_mode = outer
+
+    def _stateless(self, step, state, data):
+        """Run `step(data)` as the JAX trainer's stateless step: `(logs, new_state)`.
+
+        `state` holds the values of the trainable, non-trainable (the carried
+        states among them), optimizer (training only) and metrics variables;
+        `step` reads and assigns the variables themselves, which a
+        `keras.StatelessScope` maps to these values and whose assignments it
+        collects as the new state.
+        """
+        groups = [self.trainable_variables, self.non_trainable_variables]
+        if len(state) == 4:
+            groups.append(self.optimizer.variables)
+        groups.append(self.metrics_variables)
+        mapping = [(v, value) for vs, values in zip(groups, state) for v, value in zip(vs, values)]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            logs = step(data)
+        new_state = tuple(
+            [scope.get_current_value(v) for v in vs] for vs in groups
+        )
+        return logs, new_state
 
     # --- using the trained model ---
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kerastoolkit.models._steps import hand_derived_train_step
+
 
 class _HandDerivedModel(keras.Model):
     """One linear unit $z = xw + b$ whose `train_step` applies `gradients`, not a tape.
@@ -55,16 +57,23 @@ class _HandDerivedModel(keras.Model):
         )
         return y, s
 
-    def train_step(self, data):
+    def train_step(self, *args):
+        # (data,) on TensorFlow and PyTorch, (state, data) on JAX's stateless trainer.
+        return hand_derived_train_step(self, args, self._gradients_and_log)
+
+    def _gradients_and_log(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=True)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         grads = [self.optimizer.scale_loss(g) for g in self.gradients(x, y, sample_weight)]
-        self.optimizer.apply(grads, [self.w, self.b])
-        for m in self.metrics:
-            if m.name == "loss":
-                m.update_state(loss, sample_weight=ops.shape(x)[0])
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+        def log():
+            for m in self.metrics:
+                if m.name == "loss":
+                    m.update_state(loss, sample_weight=ops.shape(x)[0])
+            return self.compute_metrics(x, y, y_pred, sample_weight)
+
+        return grads, log
 
     def get_config(self):
         config = {

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 from hypothesis import given
+from keras.ops import convert_to_numpy as to_numpy
 from test_rnn import ATOL, RTOL, assert_sequence_layers_match, sequence_cases
 
 from kerastoolkit import layers
@@ -80,8 +81,8 @@ def test_initial_weights_have_keras_layout():
     ours.build((None, 2))
     theirs.build((None, 2))
     assert [w.shape for w in ours.weights] == [w.shape for w in theirs.weights]
-    np.testing.assert_array_equal(ours.bias.numpy(), theirs.bias.numpy())
-    np.testing.assert_array_equal(ours.bias.numpy(), [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(to_numpy(ours.bias), to_numpy(theirs.bias))
+    np.testing.assert_array_equal(to_numpy(ours.bias), [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0])
     assert (ours.state_size, ours.output_size) == (theirs.state_size, theirs.output_size)
     np.testing.assert_array_equal(ours.get_initial_state(2)[1], np.zeros((2, 3)))
 
@@ -93,7 +94,7 @@ def test_hand_computed_gates():
     lstm = layers.LSTM(5, return_sequences=True, return_state=True)
     lstm(x)
     w_x, w_h, b = lstm.get_weights()
-    seq, h_last, c_last = (o.numpy() for o in lstm(x))
+    seq, h_last, c_last = (to_numpy(o) for o in lstm(x))
     h = c = np.zeros((2, 5), "float32")
     for t in range(3):
         z_i, z_f, z_g, z_o = np.split(x[:, t] @ w_x + h @ w_h + b, 4, axis=-1)
@@ -108,12 +109,12 @@ def test_hand_computed_gates():
 def test_stateful_halves_equal_one_pass():
     x = np.random.default_rng(0).normal(size=(2, 6, 3)).astype("float32")
     whole = keras.layers.LSTM(4, return_sequences=True)
-    want = whole(x).numpy()
+    want = to_numpy(whole(x))
     ours = layers.LSTM(4, return_sequences=True, stateful=True)
     ours(x[:, :3])
     ours.set_weights(whole.get_weights())
     ours.reset_state()
-    got = np.concatenate([ours(x[:, :3]).numpy(), ours(x[:, 3:]).numpy()], axis=1)
+    got = np.concatenate([to_numpy(ours(x[:, :3])), to_numpy(ours(x[:, 3:]))], axis=1)
     np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
 
 
@@ -131,10 +132,10 @@ def test_dropout_mask_is_constant_along_time():
     bias = np.zeros(12, "float32")
     bias[3:6] = FORGET_NOTHING
     lstm.cell.bias.assign(bias)
-    got = lstm(x, training=True).numpy()
+    got = to_numpy(lstm(x, training=True))
     np.testing.assert_array_equal(got, np.broadcast_to(got[:, :1], got.shape))
-    assert not np.allclose(got, lstm(x, training=False))
-    assert not np.array_equal(got, lstm(x, training=True).numpy()), "new sequence, new mask"
+    assert not np.allclose(got, to_numpy(lstm(x, training=False)))
+    assert not np.array_equal(got, to_numpy(lstm(x, training=True))), "new sequence, new mask"
 
 
 @pytest.mark.parametrize("dropout, recurrent_dropout", [(0.5, 0.0), (0.0, 0.5), (0.3, 0.6)])
@@ -225,4 +226,4 @@ def test_config_round_trip_and_keras_file(tmp_path):
     assert type(loaded.layers[0]) is layers.LSTM
     assert type(loaded.layers[1]) is layers.RNN
     assert type(loaded.layers[1].cell) is layers.LSTMCell
-    np.testing.assert_array_equal(loaded(x), model(x))
+    np.testing.assert_array_equal(to_numpy(loaded(x)), to_numpy(model(x)))

@@ -3,13 +3,12 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kerastoolkit import losses, optimizers
 from kerastoolkit.models import ConvolutionNetwork
-from kerastoolkit.testing import assert_histories_close, assert_layers_match
+from kerastoolkit.testing import assert_histories_close, assert_layers_match, value_and_gradients
 
 # float32: the same sums taken in a different order (im2col matmul vs the conv
 # kernel's own gradient, our routing vs MaxPoolGrad) differ by a few ulps.
@@ -18,6 +17,10 @@ ATOL = 1e-6
 # After whole fit runs the few-ulp differences compound over the steps.
 FIT_RTOL = 1e-5
 FIT_ATOL = 1e-5
+
+
+def to_numpy(tensor):
+    return keras.ops.convert_to_numpy(keras.ops.stop_gradient(tensor))
 
 
 def keras_twin(n_kernels, units, n_classes, image_shape):
@@ -68,6 +71,13 @@ def build(s, backward="tape"):
 
 @given(s=shapes)
 def test_forward_and_gradients_equal_keras_layers(s):
+    # PyTorch's CPU convolution cannot differentiate its kernel for one image,
+    # one filter and several channels ("slow_conv2d: grad_weight must be
+    # contiguous"), for Keras's Conv2D as for ours: not a case to compare there.
+    assume(
+        keras.backend.backend() != "torch"
+        or not (s["batch"] == 1 and s["n_kernels"] == 1 and s["channels"] > 1)
+    )
     model, image_shape = build(s)
     twin = keras_twin(s["n_kernels"], s["units"], s["n_classes"], image_shape)
     rng = np.random.default_rng(s["seed"])
@@ -85,12 +95,11 @@ def test_manual_gradients_equal_tape(s, one_hot, weighted):
     if one_hot:
         y = keras.utils.to_categorical(y, s["n_classes"])
     sw = rng.uniform(0.0, 2.0, size=s["batch"]).astype("float32") if weighted else None
-    with tf.GradientTape() as tape:
-        loss = model.compute_loss(x, y, model(x), sw)
-    want = tape.gradient(loss, model.trainable_weights)
+    loss = lambda: (model.compute_loss(x, y, model(x), sw), None)  # noqa: E731
+    _, _, _, want = value_and_gradients(loss, [], model.trainable_weights)
     got = model.manual_gradients(x, y, sw)
     for w, g, t in zip(model.trainable_weights, got, want, strict=True):
-        np.testing.assert_allclose(g, t, rtol=RTOL, atol=ATOL, err_msg=w.name)
+        np.testing.assert_allclose(to_numpy(g), t, rtol=RTOL, atol=ATOL, err_msg=w.name)
 
 
 def test_default_loss_is_mean_softmax_cross_entropy():
@@ -99,7 +108,8 @@ def test_default_loss_is_mean_softmax_cross_entropy():
     x, y = data(rng, 5, (4, 4, 1), 4)
     logits = model(x)
     want = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, logits)
-    np.testing.assert_allclose(model.compute_loss(x, y, logits), want, rtol=RTOL)
+    got = model.compute_loss(x, y, logits)
+    np.testing.assert_allclose(to_numpy(got), to_numpy(want), rtol=RTOL)
 
 
 def test_course_network_has_the_course_parameter_count_and_routes_to_the_max():
@@ -107,9 +117,9 @@ def test_course_network_has_the_course_parameter_count_and_routes_to_the_max():
     model = ConvolutionNetwork()
     model.build((None, 28, 28, 1))
     assert model.count_params() == 197_210
-    r = tf.constant([[[[1.0], [5.0]], [[3.0], [2.0]]]])
-    routed = model._route_to_argmax(tf.constant([[[[7.0]]]]), r)
-    np.testing.assert_array_equal(routed[0, :, :, 0], [[0.0, 7.0], [0.0, 0.0]])
+    r = keras.ops.convert_to_tensor([[[[1.0], [5.0]], [[3.0], [2.0]]]])
+    routed = model._route_to_argmax(keras.ops.convert_to_tensor([[[[7.0]]]]), r)
+    np.testing.assert_array_equal(to_numpy(routed)[0, :, :, 0], [[0.0, 7.0], [0.0, 0.0]])
 
 
 def fit_pair(backward_a, backward_b, loss=None, **fit_kwargs):
@@ -238,7 +248,7 @@ def test_mixed_precision_trains_like_the_keras_twin(backward):
         np.testing.assert_allclose(a, b, rtol=MIXED_TOL, atol=MIXED_TOL)
     losses = history.history["loss"]
     assert all(w.dtype == "float32" for w in model.trainable_weights)
-    assert model(x).dtype == "float16"
+    assert keras.backend.standardize_dtype(model(x).dtype) == "float16"
     assert np.all(np.isfinite(losses)) and losses[1] < losses[0]
 
 
@@ -282,7 +292,14 @@ def test_bad_inputs_and_targets_are_refused_clearly():
     with pytest.raises(ValueError, match=r"\(batch, height, width, channels\)"):
         model.fit(np.zeros((4, 6, 6), "float32"), np.zeros(4), verbose=0)
     model.fit(np.zeros((4, 6, 6, 1), "float32"), np.zeros(4), verbose=0)
-    with pytest.raises(ValueError, match=r"built for images of shape \(6, 6, 1\)"):
-        model.predict(np.zeros((4, 8, 8, 1), "float32"), verbose=0)
     with pytest.raises(ValueError, match=r"one-hot rows of shape \(batch, 3\)"):
         model.fit(np.zeros((4, 6, 6, 1), "float32"), np.zeros((4, 5)), verbose=0)
+    if keras.backend.backend() == "jax":
+        # On JAX, Keras's fit/predict loops detach the variables' values while
+        # they run and do not restore them when a traced step raises: a model
+        # refused inside the loop cannot be used again, so take a fresh one.
+        model = ConvolutionNetwork(2, 3, 3)
+        model.compile("sgd")
+        model.fit(np.zeros((4, 6, 6, 1), "float32"), np.zeros(4), verbose=0)
+    with pytest.raises(ValueError, match=r"built for images of shape \(6, 6, 1\)"):
+        model.predict(np.zeros((4, 8, 8, 1), "float32"), verbose=0)

@@ -121,6 +121,7 @@ def test_clipping_caps_the_global_norm(grads, threshold):
         np.testing.assert_allclose(c, w, rtol=CLIP_RTOL, atol=1e-30)
 
 
+@pytest.mark.tensorflow_only  # LanguageModel trains with tf.GradientTape
 def test_clipping_equals_keras_global_clipnorm():
     """SGD with learning rate 1 moves each variable by minus its clipped gradient."""
     grads = [np.array([3.0, 0.0], "float32"), np.array([[4.0]], "float32")]
@@ -187,6 +188,7 @@ def test_perplexity_is_exp_mean_cross_entropy():
 # --- truncated BPTT in the model ---
 
 
+@pytest.mark.tensorflow_only  # LanguageModel trains with tf.GradientTape
 def test_state_carried_across_blocks_equals_one_long_pass():
     """fit with a zero learning rate leaves the weights; its carried state is the long pass's."""
     vocab = Vocabulary.from_text(TINY)
@@ -210,6 +212,7 @@ def test_state_carried_across_blocks_equals_one_long_pass():
             np.testing.assert_allclose(g, w, rtol=STATE_RTOL, atol=STATE_ATOL)
 
 
+@pytest.mark.tensorflow_only  # LanguageModel trains with tf.GradientTape
 def test_gradients_stop_at_block_boundaries():
     vocab = Vocabulary.from_text(TINY)
     ids = vocab.encode(TINY)
@@ -238,6 +241,7 @@ def test_gradients_stop_at_block_boundaries():
         np.testing.assert_array_equal(tf.convert_to_tensor(g), tf.convert_to_tensor(w))
 
 
+@pytest.mark.tensorflow_only  # LanguageModel trains with tf.GradientTape
 def test_each_epoch_starts_the_streams_from_zero():
     vocab = Vocabulary.from_text(TINY)
     x, y = truncated_bptt_batches(np.tile(vocab.encode(TINY), 2), 1, 5)
@@ -251,6 +255,7 @@ def test_each_epoch_starts_the_streams_from_zero():
 # --- training on text ---
 
 
+@pytest.mark.tensorflow_only  # LanguageModel trains with tf.GradientTape
 def test_tiny_corpus_perplexity_falls_well_below_vocabulary_size():
     vocab = Vocabulary.from_text(TINY)
     x, y = truncated_bptt_batches(np.tile(vocab.encode(TINY), 10), 2, 5)
@@ -266,6 +271,7 @@ def test_tiny_corpus_perplexity_falls_well_below_vocabulary_size():
     assert history.history["val_perplexity"][-1] == pytest.approx(after, rel=1e-5)
 
 
+@pytest.mark.tensorflow_only  # LanguageModel trains with tf.GradientTape
 def test_real_text_from_an_installed_package():
     vocab = Vocabulary.from_text(zen_of_python())
     x, y = truncated_bptt_batches(vocab.encode(zen_of_python()), 4, 10)
@@ -278,6 +284,7 @@ def test_real_text_from_an_installed_package():
     assert len(text.split()) == 6 and set(tokenize(text)) <= set(vocab.words)
 
 
+@pytest.mark.tensorflow_only  # LanguageModel trains with tf.GradientTape
 def test_saved_model_generates_the_same_text(tmp_path):
     vocab = Vocabulary.from_text(TINY)
     x, y = truncated_bptt_batches(np.tile(vocab.encode(TINY), 4), 2, 5)
@@ -295,6 +302,7 @@ def test_saved_model_generates_the_same_text(tmp_path):
         np.testing.assert_array_equal(loaded.word_vectors, model.word_vectors)
 
 
+@pytest.mark.tensorflow_only  # LanguageModel trains with tf.GradientTape
 def test_weight_tying_reuses_the_embedding():
     vocab = Vocabulary.from_text(TINY)
     untied, tied = tiny_model(vocab), tiny_model(vocab, tie_weights=True)
@@ -328,6 +336,7 @@ def test_most_similar_by_cosine():
         model.most_similar("z")
 
 
+@pytest.mark.tensorflow_only  # LanguageModel trains with tf.GradientTape
 def test_bad_arguments_and_inputs():
     with pytest.raises(ValueError, match="Received: embedding_dim=8, units=4"):
         LanguageModel(["a"], embedding_dim=8, units=4, tie_weights=True)

@@ -21,9 +21,6 @@ BACKEND = keras.backend.backend()
 TAPE_ONLY = pytest.mark.skipif(
     BACKEND != "tensorflow", reason="compares with tf.GradientTape, TensorFlow only"
 )
-FIT_BACKENDS = pytest.mark.skipif(
-    BACKEND == "jax", reason="the JAX trainer's stateless steps cannot carry the streams' states"
-)
 
 # Manual vs tape: the same products and sums in another order, through at most
 # 3 layers x 6 steps. A gradient is a sum of terms as large as the model's
@@ -219,7 +216,6 @@ def test_softmax_cross_entropy_and_embedding_steps():
     np.testing.assert_allclose(dE[3], dx[1, 0], rtol=1e-6)
 
 
-@FIT_BACKENDS
 @pytest.mark.parametrize("cell", ["lstm", "simple_rnn"])
 def test_manual_fit_carries_the_state_like_one_long_pass(cell):
     vocab = Vocabulary.from_text(TINY)
@@ -237,7 +233,6 @@ def test_manual_fit_carries_the_state_like_one_long_pass(cell):
             np.testing.assert_allclose(g, keras.ops.convert_to_numpy(w), rtol=1e-5, atol=1e-6)
 
 
-@FIT_BACKENDS
 def test_course_corpus_simple_rnn_trains_by_hand():
     """The notes' RNNLM on "you say goodbye and i say hello .", gradients derived by hand."""
     vocab = Vocabulary.from_text(TINY)
