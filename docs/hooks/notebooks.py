@@ -27,6 +27,8 @@ from mkdocs.structure.files import File
 API_DIR = "api/"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 FIGURE_LINK = re.compile(r"!\[([^\]]*)\]\(((?:\.\./)*figures/[^)\s]+\.png)\)")
+# autorefs' `[title][identifier]` means nothing to Jupyter: the notebook keeps the title.
+CROSS_REFERENCE = re.compile(r"\[([^\]]+)\]\[[\w.]+\]")
 MAGIC_CELL = re.compile(r"\A%%(\w+)\n(.*)\Z", re.DOTALL)
 TITLE = re.compile(r"^# .*$", re.MULTILINE)
 BUTTON = {
@@ -86,7 +88,7 @@ def _attach_figures(cell, figure_bytes):
         attachments[name] = {"image/png": base64.b64encode(png).decode("ascii")}
         return f"![{alt}](attachment:{name})"
 
-    source = FIGURE_LINK.sub(attach, cell.source)
+    source = CROSS_REFERENCE.sub(r"\1", FIGURE_LINK.sub(attach, cell.source))
     cell = nbformat.v4.new_markdown_cell(source)
     if attachments:
         cell.attachments = attachments
