@@ -21,9 +21,41 @@ DOCS = ROOT / "docs"
 BUILD_TIMEOUT_S = 600
 
 
-def guide_pages():
-    """Every Markdown page written by hand (the hooks' directory is not part of the site)."""
+KOREAN = ".ko.md"
+
+
+def _hand_written():
     return sorted(p for p in DOCS.rglob("*.md") if "hooks" not in p.relative_to(DOCS).parts)
+
+
+def guide_pages():
+    """Every English Markdown page written by hand (the hooks' directory is not part of the site).
+
+    The Korean twins (`page.ko.md`) are left out: their code blocks are the
+    English page's (tests/test_i18n.py checks), so they need not run twice.
+    """
+    return [p for p in _hand_written() if not p.name.endswith(KOREAN)]
+
+
+def korean_pages():
+    """Every Korean page (`page.ko.md` beside its English `page.md`)."""
+    return [p for p in _hand_written() if p.name.endswith(KOREAN)]
+
+
+def english_twin(korean):
+    return korean.with_name(korean.name[: -len(KOREAN)] + ".md")
+
+
+def korean_twin(english):
+    return english.with_suffix(KOREAN)
+
+
+def html_of(page):
+    """The built page's path in the site (`optimizers.md` → `optimizers.html`, Korean in `ko/`)."""
+    relative = page.relative_to(DOCS).as_posix()
+    if relative.endswith(KOREAN):
+        return "ko/" + relative[: -len(KOREAN)] + ".html"
+    return relative[: -len(".md")] + ".html"
 
 
 def docs_tree_status():

@@ -1,5 +1,9 @@
 """The built site in a real browser: math is rendered, search finds "Adam", figures load.
 
+The Korean edition too: a Korean page's math renders, its language switcher
+leads to the English twin of the same page, and a Korean query finds the
+Korean page.
+
 Headless Chromium from the system packages (`chromium` + `chromium-driver`),
 driven through chromedriver's W3C WebDriver HTTP API with the standard
 library, loads the pages straight from the build directory (`file://`, the
@@ -9,11 +13,13 @@ come from the site's own files. Skipped when Chromium is not installed:
 """
 
 import json
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -119,7 +125,8 @@ FOREIGN_RESOURCES = """return performance.getEntriesByType('resource').map(r => 
 
 
 @pytest.mark.parametrize(
-    "page", ["index.html", "optimizers.html", "api/kerastoolkit.optimizers.html"]
+    "page",
+    ["index.html", "optimizers.html", "api/kerastoolkit.optimizers.html", "ko/landscape.html"],
 )
 def test_math_is_rendered_by_the_vendored_katex(browser, page):
     browser.open(page)
@@ -158,3 +165,33 @@ def test_every_figure_loads(browser):
         broken = [src for src, width in figures if width == 0]
         assert not broken, f"{page}: figures that failed to load: {broken}"
         assert browser.run(FOREIGN_RESOURCES) == []
+
+
+SEARCH_LINKS = """return Array.from(document.querySelectorAll('.md-search-result__link'))
+    .map(a => a.href)"""
+
+
+def test_the_language_switcher_leads_to_the_english_twin(browser):
+    browser.open("ko/landscape.html")
+    assert browser.wait_for("return document.documentElement.lang") == "ko"
+    english = browser.run(
+        "const a = document.querySelector('a[hreflang=\"en\"]'); return a && a.href"
+    )
+    assert english == (browser.site / "landscape.html").as_uri()
+    browser.request(f"{browser.base}/url", "POST", {"url": english})
+    assert browser.wait_for(
+        "return document.documentElement.lang === 'en' && document.title"
+    ).startswith("Gradient descent")
+
+
+@pytest.mark.parametrize(
+    ("query", "page"),
+    [("경사 하강법", "ko/landscape.html"), ("기울기 소실", "ko/activations.html")],
+)
+def test_a_korean_search_finds_the_korean_page(browser, query, page):
+    browser.open("ko/index.html", query="?q=" + urllib.parse.quote(query))
+    links = browser.wait_for(SEARCH_LINKS)
+    assert links, f"the search returned no result for {query!r}"
+    wanted = (browser.site / page).as_uri()
+    # a result's link carries the query to highlight (`?h=...`) and maybe an anchor
+    assert any(re.split(r"[?#]", link)[0] == wanted for link in links), links

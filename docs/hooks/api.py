@@ -5,6 +5,15 @@ and their LaTeX), written in memory at build time, so the reference follows
 whatever modules exist: a module that lands appears, a symbol that is renamed
 moves, and nothing is written by hand twice. The pages are appended to the nav
 under "API reference".
+
+The reference is one English reference: mkdocs-static-i18n builds the Korean
+site in a second pass (into `site/ko/`), and in that pass the pages are not
+generated again. The Korean nav links to the English pages instead, and the
+Korean pages' cross-references (`[Dense][kerastoolkit.layers.Dense]`) reach
+them as they are: autorefs keeps the anchors it registered while rendering the
+English reference (site-relative URLs, and the Korean pages' own URLs start
+with `ko/`). tests/test_i18n.py checks every link of the Korean site to the
+reference lands on an existing anchor.
 """
 
 from __future__ import annotations
@@ -12,8 +21,12 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 
+import languages
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
+from mkdocs.structure.nav import Link, Section
 
 PACKAGE = "kerastoolkit"
 API_DIR = "api"
@@ -115,14 +128,56 @@ def page_uri(module):
     return f"{API_DIR}/{module.__name__}.md"
 
 
+def page_url(module):
+    return f"{API_DIR}/{module.__name__}.html"
+
+
 def on_config(config):
-    pages = [{m.__name__: page_uri(m)} for m in public_modules()]
     config.nav = [entry for entry in (config.nav or []) if NAV_TITLE not in entry]
-    config.nav.append({NAV_TITLE: pages})
+    if languages.is_default_build(config):
+        pages = [{m.__name__: page_uri(m)} for m in public_modules()]
+        config.nav.append({NAV_TITLE: pages})
     return config
 
 
+# After mkdocs-static-i18n has sorted the pages by language (it cannot handle
+# in-memory files).
+@event_priority(-110)
 def on_files(files, config):
+    if not languages.is_default_build(config):
+        return files
     for module in public_modules():
         files.append(File.generated(config, page_uri(module), content=page_markdown(module)))
     return files
+
+
+def on_nav(nav, config, files):
+    """Another language's nav links to the English reference (the same nav titles)."""
+    if languages.is_default_build(config):
+        return nav
+    links = [Link(m.__name__, page_url(m)) for m in public_modules()]
+    section = Section(NAV_TITLE, links)
+    for link in links:
+        link.parent = section
+    nav.items.append(section)
+    return nav
+
+
+API_LINK = re.compile(r"\[([^\]]+)\]\((api/[^)#\s]+)\.md(#[^)\s]*)?\)")
+
+
+def on_page_markdown(markdown, page, config, files):
+    """Another language's links to `api/*.md` point at the English pages.
+
+    The link is written out in HTML with its path from this page to the English
+    root, since mkdocs would reject a link to a page of the other build.
+    """
+    if languages.is_default_build(config):
+        return markdown
+    up = "../" * page.file.url.count("/")
+
+    def english(match):
+        text, path, anchor = match.groups()
+        return f'<a href="{up}{path}.html{anchor or ""}">{text}</a>'
+
+    return API_LINK.sub(english, markdown)

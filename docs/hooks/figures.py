@@ -9,7 +9,7 @@ models) so the whole build stays well under a minute or two on two cores.
 
 Drawn figures are cached in `docs/generated/figures/` (git-ignored, and not
 part of the site) under a key that hashes every source file they depend on —
-the package, these hooks — and the versions of the libraries that compute
+the package, the figure hooks — and the versions of the libraries that compute
 them: a second build of unchanged code (`make test` builds after the test
 suite has) reuses them, and any change to the code redraws them all.
 
@@ -27,6 +27,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
 # Quiet TensorFlow's start-up chatter before anything imports it.
@@ -51,7 +52,9 @@ LIBRARIES = ("keras", "tensorflow", "numpy", "matplotlib", "scikit-learn")
 def code_key():
     """A hash of everything a figure depends on: our sources and the libraries' versions."""
     digest = hashlib.sha256()
-    for path in sorted([*(ROOT / "kerastoolkit").rglob("*.py"), *HOOKS.glob("*.py")]):
+    # Only the figure hooks: the API and notebook hooks draw nothing, and editing
+    # them must not redraw every figure.
+    for path in sorted([*(ROOT / "kerastoolkit").rglob("*.py"), *HOOKS.glob("figure*.py")]):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     for library in LIBRARIES:
@@ -65,6 +68,9 @@ def draw_png(draw):
     return buffer.getvalue()
 
 
+# After mkdocs-static-i18n has sorted the pages by language (it cannot handle
+# in-memory files): every language's pages share the one copy at figures/.
+@event_priority(-110)
 def on_files(files, config):
     key = code_key()
     for name, draw in figure_library.FIGURES.items():
