@@ -191,13 +191,16 @@ class ConvolutionNetwork(keras.Model):
     def _one_hot(self, y):
         """Targets as one-hot rows $Y$; integer classes (shape (B,) or (B, 1)) are encoded."""
         y = ops.convert_to_tensor(y)
-        rank = len(y.shape)
+        # A retraced TensorFlow step can see targets of unknown rank (a
+        # TensorShape whose rank is None, which has no len): refuse those too.
+        rank = y.shape.rank if hasattr(y.shape, "rank") else len(y.shape)
         if rank == 1 or (rank == 2 and y.shape[-1] == 1 and self.n_classes > 1):
             return ops.one_hot(ops.reshape(ops.cast(y, "int32"), (-1,)), self.n_classes)
         if rank != 2 or y.shape[-1] != self.n_classes:
             raise self._bad_input(
                 f"Targets must be integer classes of shape (batch,) or one-hot rows of shape "
-                f"(batch, {self.n_classes}). Received: targets of shape {tuple(y.shape)}"
+                f"(batch, {self.n_classes}). Received: targets of shape "
+                f"{tuple(y.shape) if rank is not None else y.shape}"
             )
         return ops.cast(y, "float32")
 
