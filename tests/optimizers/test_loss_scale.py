@@ -21,7 +21,14 @@ GROWTH = 3
 def _strategy():
     devices = [d.name for d in tf.config.list_logical_devices("CPU")]
     assert len(devices) >= 2, "conftest.py splits the CPU into two logical devices"
-    strategy = tf.distribute.MirroredStrategy(devices[:2])
+    # Reduced by copies to one device, not by collective ops: with collectives,
+    # the MirroredStrategy tests that run after this file in the same process
+    # (tests/optimizers/test_training.py) aborted with "Shape mismatch in the
+    # collective instance 100" (instance keys apparently reused across
+    # strategies); with ReductionToOneDevice both files pass in one session.
+    strategy = tf.distribute.MirroredStrategy(
+        devices[:2], cross_device_ops=tf.distribute.ReductionToOneDevice()
+    )
     assert strategy.num_replicas_in_sync == 2
     return strategy
 
