@@ -68,12 +68,29 @@ TWINS = {
     "RMSprop": (
         optimizers.RMSprop,
         _portable(keras.optimizers.RMSprop),
-        _kwargs(
-            learning_rate=_rate,
-            rho=_decay,
-            momentum=st.sampled_from([0.0, 0.5, 0.9]),
-            epsilon=_eps,
-            centered=st.booleans(),
+        # Centered RMSprop's first step divides by sqrt(v - g_bar^2 + eps) with
+        # v - g_bar^2 = rho (1 - rho) g^2: as rho -> 0 that is a cancellation of
+        # two roundings of g^2, and which rounding survives (one operation order
+        # or another, fused multiply-add or not) moves the result by up to
+        # ulp(g^2) / eps relative, well past RTOL (a clean-clone run drew
+        # rho = 0, eps = 7.8e-4: 1.2e-5). The property draws rho >= 0.1 when
+        # centered; test_equivalence.py's stress regressions pin rho = 0 on
+        # Keras's op-by-op path bit for bit.
+        st.one_of(
+            _kwargs(
+                learning_rate=_rate,
+                rho=_decay,
+                momentum=st.sampled_from([0.0, 0.5, 0.9]),
+                epsilon=_eps,
+                centered=st.just(False),
+            ),
+            _kwargs(
+                learning_rate=_rate,
+                rho=st.floats(0.1, 0.99),
+                momentum=st.sampled_from([0.0, 0.5, 0.9]),
+                epsilon=_eps,
+                centered=st.just(True),
+            ),
         ),
     ),
     "Adadelta": (
