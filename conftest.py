@@ -82,14 +82,39 @@ def _split_cpu_in_two():
 _split_cpu_in_two()
 
 
+#: Tests not yet shown equal on a backend (issue 12 is open for them): one
+#: "backend node-id" per line. They run and are reported as xfail / xpass, so
+#: the list shows what is left and shrinks as each is fixed.
+KNOWN_BACKEND_FAILURES = os.path.join(
+    os.path.dirname(__file__), "tests", "backend_known_failures.txt"
+)
+
+
+def _known_failures(backend):
+    known = set()
+    with open(KNOWN_BACKEND_FAILURES, encoding="utf-8") as lines:
+        for line in lines:
+            name, _, nodeid = line.strip().partition(" ")
+            if name == backend and not line.startswith("#"):
+                known.add(nodeid.strip())
+    return known
+
+
 def pytest_collection_modifyitems(config, items):
     backend = keras.backend.backend()
     if backend == "tensorflow":
         return
     skip = pytest.mark.skip(reason=f"TensorFlow-only test; the backend is {backend}")
+    known = _known_failures(backend)
+    xfail = pytest.mark.xfail(
+        reason=f"not yet equal on {backend}: tests/backend_known_failures.txt (issue 12)",
+        strict=False,
+    )
     for item in items:
         if "tensorflow_only" in item.keywords:
             item.add_marker(skip)
+        elif item.nodeid in known or item.nodeid.split("[")[0] in known:
+            item.add_marker(xfail)
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,9 @@ import tensorflow as tf
 import kerastoolkit
 from kerastoolkit.optimizers import LossScaleOptimizer
 
+# tf.distribute.MirroredStrategy and Keras's TensorFlow loss-scale path: TensorFlow only.
+pytestmark = pytest.mark.tensorflow_only
+
 BIG = 1e4  # (1e4)^2 * scale overflows float16 (max 65504) in the backward pass
 GROWTH = 3
 

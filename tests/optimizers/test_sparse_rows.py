@@ -14,6 +14,9 @@ import tensorflow as tf
 
 from kerastoolkit import optimizers
 
+# tf.IndexedSlices sparse gradients are TensorFlow's: TensorFlow only.
+pytestmark = pytest.mark.tensorflow_only
+
 # float32 against float32 with the same ops.
 RTOL, ATOL = 1e-6, 1e-7
 # float32 against the float64 reference over a few steps: 1e-5 of the distance travelled
