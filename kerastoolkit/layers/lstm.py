@@ -4,11 +4,10 @@ import keras
 from keras import ops
 
 from kerastoolkit.layers.rnn import (
-    DropoutMasks,
+    ProjectedInputs,
     _CellSequence,
     _check_rate,
     _check_units,
-    project_inputs,
 )
 
 __all__ = ["LSTM", "LSTMCell"]
@@ -30,7 +29,7 @@ def _check_implementation(implementation):
 
 
 @keras.saving.register_keras_serializable(package="kerastoolkit")
-class LSTMCell(DropoutMasks, keras.layers.Layer):
+class LSTMCell(ProjectedInputs, keras.layers.Layer):
     r"""One step of the long short-term memory network.
 
     Besides the hidden state $h$ that it outputs, the LSTM keeps a memory cell
@@ -192,18 +191,6 @@ class LSTMCell(DropoutMasks, keras.layers.Layer):
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )
-
-    # Set by `RNN` while its loop feeds already projected inputs (see `project`).
-    inputs_projected = False
-
-    def call(self, inputs, states, training=False):
-        z_x = inputs if self.inputs_projected else self.project(inputs, training)
-        return self.step(z_x, states, training)
-
-    def project(self, inputs, training=False):
-        r"""$(x \odot m_x) W_x + b$, the state-free part, for one step or a whole sequence."""
-        x, _ = self.dropped(inputs, None, training)
-        return project_inputs(x, self.kernel, self.bias)
 
     def step(self, z_x, states, training=False):
         r"""One step from the projected input $z_x$: the gates, $c_t$ and $h_t$."""

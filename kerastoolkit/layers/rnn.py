@@ -119,8 +119,30 @@ def project_inputs(x, kernel, bias=None):
     return z if bias is None else z + bias
 
 
+class ProjectedInputs(DropoutMasks):
+    r"""A cell's step split in two: `project`, the state-free $(x \odot m_x) W_x + b$,
+    and the cell's own `step` from that projection and the state.
+
+    `RNN` projects a whole sequence in one product before its time loop and
+    then runs only `step`; called on its own (e.g. inside `keras.layers.RNN`),
+    the cell projects one step and steps.
+    """
+
+    # Set by `RNN` while its loop feeds already projected inputs (see `project`).
+    inputs_projected = False
+
+    def call(self, inputs, states, training=False):
+        z_x = inputs if self.inputs_projected else self.project(inputs, training)
+        return self.step(z_x, states, training)
+
+    def project(self, inputs, training=False):
+        r"""$(x \odot m_x) W_x + b$, the state-free part, for one step or a whole sequence."""
+        x, _ = self.dropped(inputs, None, training)
+        return project_inputs(x, self.kernel, self.bias)
+
+
 @keras.saving.register_keras_serializable(package="kerastoolkit")
-class SimpleRNNCell(DropoutMasks, keras.layers.Layer):
+class SimpleRNNCell(ProjectedInputs, keras.layers.Layer):
     r"""One step of the plain (Elman) recurrent network.
 
     The new hidden state mixes the current input with the previous hidden
@@ -236,18 +258,6 @@ class SimpleRNNCell(DropoutMasks, keras.layers.Layer):
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )
-
-    # Set by `RNN` while its loop feeds already projected inputs (see `project`).
-    inputs_projected = False
-
-    def call(self, inputs, states, training=False):
-        z_x = inputs if self.inputs_projected else self.project(inputs, training)
-        return self.step(z_x, states, training)
-
-    def project(self, inputs, training=False):
-        r"""$(x \odot m_x) W_x + b$, the state-free part, for one step or a whole sequence."""
-        x, _ = self.dropped(inputs, None, training)
-        return project_inputs(x, self.kernel, self.bias)
 
     def step(self, z_x, states, training=False):
         r"""$h_t = \phi(z_x + (h_{t-1} \odot m_h) W_h)$ from the projected input $z_x$."""
