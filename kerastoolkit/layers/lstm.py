@@ -8,6 +8,10 @@ from kerastoolkit.layers.rnn import (
     _CellSequence,
     _check_rate,
     _check_units,
+    masked,
+    previous,
+    rows,
+    scan,
 )
 
 __all__ = ["LSTM", "LSTMCell"]
@@ -26,6 +30,98 @@ def _check_implementation(implementation):
             f"Received: implementation={implementation!r}"
         )
     return implementation
+
+
+def lstm_recurrence(z, h0, c0, recurrent_kernel, recurrent_mask=None):
+    r"""The LSTM over a whole sequence, its backward through time by hand.
+
+    The forward pass is `LSTMCell.step` at every step of the projected inputs
+    $z_t = (x_t \odot m_x) W_x + b$ (time major, shape $(T, B, 4H)$):
+
+    $$\begin{aligned}
+    [a_i, a_f, a_g, a_o] &= z_t + (h_{t-1} \odot m_h) W_h, \qquad
+    i, f, o = \sigma(a_{i,f,o}), \quad g = \tanh(a_g) \\
+    c_t &= f \odot c_{t-1} + g \odot i, \qquad h_t = o \odot \tanh(c_t)
+    \end{aligned}$$
+
+    The backward pass first recomputes every gate from the kept $h$ and $c$
+    in one matrix product, and the local derivatives with them:
+    $\partial h_t / \partial c_t = o \odot (1 - \tanh^2 c_t)$ and
+    $G_t = [\,g \odot i(1-i),\ c_{t-1} \odot f(1-f),\ i \odot (1-g^2),\
+    \tanh(c_t) \odot o(1-o)\,]$, the derivatives of $c_t$ (for $i, f, g$) and
+    of $h_t$ (for $o$) with respect to the four pre-activations. The loop in
+    reverse time, from $dh^{\text{next}} = 0$ and $dc^{\text{next}} = dc_T$,
+    then does only
+
+    $$\begin{aligned}
+    dh &= dh_t + dh^{\text{next}}, \qquad
+    dc = dc^{\text{next}} + dh \odot o \odot (1 - \tanh^2 c_t) \\
+    da_t &= [\,dc, dc, dc, dh\,] \odot G_t, \qquad
+    dh^{\text{next}} \leftarrow (da_t W_h^\top) \odot m_h, \qquad
+    dc^{\text{next}} \leftarrow dc \odot f
+    \end{aligned}$$
+
+    ($dh_t$: the gradient reaching the output $h_t$ from outside, $dc_T$: the
+    final memory cell's), and $\partial J / \partial W_h = \sum_t (h_{t-1} \odot m_h)^\top da_t$
+    is one product after it. What is left at the start is the gradient of
+    $h_0$ and $c_0$.
+
+    Returns every $h_t$ followed by $c_T$, shape $(T + 1, B, H)$.
+    """
+
+    def gates(a):
+        # Both functions over all four blocks, then split: two ops fewer a step
+        # than one function per gate, and the same numbers.
+        i, f, _, o = ops.split(ops.sigmoid(a), GATES, axis=-1)
+        _, _, g, _ = ops.split(ops.tanh(a), GATES, axis=-1)
+        return i, f, g, o
+
+    @ops.custom_gradient
+    def recurrence(z, h0, c0, w_h):
+        def forward(state, z_t):
+            h, c = state
+            i, f, g, o = gates(z_t + ops.matmul(masked(h, recurrent_mask), w_h))
+            c = f * c + g * i
+            h = o * ops.tanh(c)
+            return (h, c), (h, c)
+
+        _, (hs, cs) = scan(forward, (h0, c0), z)
+
+        def grad(*args, upstream=None):
+            d_out = args[0] if upstream is None else upstream  # TF: positional; JAX: keyword
+            h_in = masked(previous(h0, hs), recurrent_mask)
+            a = z + ops.reshape(ops.matmul(rows(h_in), w_h), ops.shape(z))
+            i, f, g, o = gates(a)
+            tanh_c = ops.tanh(cs)
+            dh_dc = o * (1 - tanh_c * tanh_c)
+            local = ops.concatenate(
+                [g * i * (1 - i), previous(c0, cs) * f * (1 - f), i * (1 - g * g),
+                 tanh_c * o * (1 - o)],
+                axis=-1,
+            )
+            w_h_t = ops.transpose(w_h)
+
+            def backward(state, step):
+                dh_next, dc_next = state
+                d_h, dh_dc_t, local_t, f_t = step
+                dh = d_h + dh_next
+                dc = dc_next + dh * dh_dc_t
+                da = ops.concatenate([dc, dc, dc, dh], axis=-1) * local_t
+                dh_next = masked(ops.matmul(da, w_h_t), recurrent_mask)
+                return (dh_next, dc * f_t), (dh, dc)
+
+            (dh0, dc0), (dh, dc) = scan(
+                backward,
+                (ops.zeros_like(h0), d_out[-1]),  # dc^next starts at c_T's gradient
+                (d_out[:-1], dh_dc, local, f),
+                reverse=True,
+            )
+            da = ops.concatenate([dc, dc, dc, dh], axis=-1) * local
+            return da, dh0, dc0, ops.matmul(ops.transpose(rows(h_in)), rows(da))
+
+        return ops.concatenate([hs, cs[-1:]], axis=0), grad
+
+    return recurrence(z, h0, c0, recurrent_kernel)
 
 
 @keras.saving.register_keras_serializable(package="kerastoolkit")
@@ -208,6 +304,19 @@ class LSTMCell(ProjectedInputs, keras.layers.Layer):
 
     def get_initial_state(self, batch_size=None):
         return [ops.zeros((batch_size, n), dtype=self.compute_dtype) for n in self.state_size]
+
+    def sequence_backward_applies(self):
+        """Whether `sequence` can run this cell: the tanh / sigmoid it is derived for."""
+        return (
+            self.activation is keras.activations.tanh
+            and self.recurrent_activation is keras.activations.sigmoid
+        )
+
+    def sequence(self, z, states, recurrent_mask=None):
+        """Every $h_t$ (time major) and the final $[h_T, c_T]$, by `lstm_recurrence`."""
+        w_h = ops.cast(self.recurrent_kernel, self.compute_dtype)
+        out = lstm_recurrence(z, states[0], states[1], w_h, recurrent_mask)
+        return out[:-1], [out[-2], out[-1]]
 
     def get_config(self):
         config = {

@@ -141,6 +141,103 @@ class ProjectedInputs(DropoutMasks):
         return project_inputs(x, self.kernel, self.bias)
 
 
+def time_major(x):
+    """(batch, time, ...) <-> (time, batch, ...): the layout `keras.ops.scan` loops over."""
+    return ops.transpose(x, (1, 0, *range(2, len(x.shape))))
+
+
+def previous(h0, hs):
+    r"""$h_{t-1}$ for every step: $h_0$ then $h_1 \dots h_{T-1}$, time major."""
+    return ops.concatenate([ops.expand_dims(h0, 0), hs[:-1]], axis=0)
+
+
+def masked(h, mask):
+    return h if mask is None else h * mask
+
+
+def rows(x):
+    """A (time, batch, width) array as one (time·batch, width) matrix."""
+    return ops.reshape(x, (-1, x.shape[-1]))
+
+
+# A sequence of at most this many steps (known when the graph is built) is
+# unrolled by `scan`: TensorFlow's while loop adds about four control-flow ops
+# per loop variable to every step, more than an LSTM step's own arithmetic.
+UNROLL_STEPS = 100
+
+
+def scan(step, init, xs, reverse=False):
+    r"""`keras.ops.scan` for a step whose per-step output mirrors its carry.
+
+    `step(carry, x_t)` returns `(carry, y_t)` with `y_t` shaped like `carry`
+    (a tensor or a tuple of tensors); the result is the last carry and every
+    $y_t$ stacked on a new leading axis, in time order (the loop runs from the
+    end with `reverse`). On TensorFlow a sequence of a known length up to
+    `UNROLL_STEPS` is unrolled into the graph, step after step; longer or
+    unknown lengths, and the other backends, take `keras.ops.scan`.
+    """
+    n = keras.tree.flatten(xs)[0].shape[0]
+    if keras.backend.backend() != "tensorflow" or n is None or n > UNROLL_STEPS:
+        return ops.scan(step, init, xs, reverse=reverse)
+    steps = [ops.unstack(x, axis=0) for x in keras.tree.flatten(xs)]
+    carry, ys = init, [None] * n
+    for t in reversed(range(n)) if reverse else range(n):
+        carry, ys[t] = step(carry, keras.tree.pack_sequence_as(xs, [s[t] for s in steps]))
+    stacked = [ops.stack(y, axis=0) for y in zip(*(keras.tree.flatten(y) for y in ys))]
+    return carry, keras.tree.pack_sequence_as(init, stacked)
+
+
+def tanh_recurrence(z, h0, recurrent_kernel, recurrent_mask=None):
+    r"""The tanh recurrence over a whole sequence, its backward through time by hand.
+
+    The forward pass is `SimpleRNNCell.step` at every step of the projected
+    inputs $z_t = (x_t \odot m_x) W_x + b$ (time major, shape $(T, B, H)$):
+
+    $$h_t = \tanh\big(z_t + (h_{t-1} \odot m_h) W_h\big), \qquad t = 1, \dots, T$$
+
+    The backward pass, in reverse time from $dh^{\text{next}} = 0$, keeps in
+    the loop only what depends on the step after:
+
+    $$\begin{aligned}
+    dz_t &= (dh_t + dh^{\text{next}}) \odot (1 - h_t^2), \qquad
+    dh^{\text{next}} \leftarrow (dz_t W_h^\top) \odot m_h
+    \end{aligned}$$
+
+    and sums the weight's gradient over every step in one matrix product
+    after the loop, $\partial J / \partial W_h = \sum_t (h_{t-1} \odot m_h)^\top dz_t$;
+    the $dh^{\text{next}}$ left at the start is $\partial J / \partial h_0$.
+    Automatic differentiation of the loop instead accumulates that sum one
+    small product per step.
+
+    Returns every $h_t$, time major.
+    """
+
+    @ops.custom_gradient
+    def recurrence(z, h0, w_h):
+        def forward(h, z_t):
+            h = ops.tanh(z_t + ops.matmul(masked(h, recurrent_mask), w_h))
+            return h, h
+
+        _, hs = scan(forward, h0, z)
+
+        def grad(*args, upstream=None):
+            d_hs = args[0] if upstream is None else upstream  # TF: positional; JAX: keyword
+            w_h_t = ops.transpose(w_h)
+
+            def backward(dh_next, step):
+                d_h, slope = step
+                dz = (d_h + dh_next) * slope
+                return masked(ops.matmul(dz, w_h_t), recurrent_mask), dz
+
+            dh0, dz = scan(backward, ops.zeros_like(h0), (d_hs, 1 - hs * hs), reverse=True)
+            h_in = masked(previous(h0, hs), recurrent_mask)
+            return dz, dh0, ops.matmul(ops.transpose(rows(h_in)), rows(dz))
+
+        return hs, grad
+
+    return recurrence(z, h0, recurrent_kernel)
+
+
 @keras.saving.register_keras_serializable(package="kerastoolkit")
 class SimpleRNNCell(ProjectedInputs, keras.layers.Layer):
     r"""One step of the plain (Elman) recurrent network.
@@ -268,6 +365,17 @@ class SimpleRNNCell(ProjectedInputs, keras.layers.Layer):
 
     def get_initial_state(self, batch_size=None):
         return [ops.zeros((batch_size, self.units), dtype=self.compute_dtype)]
+
+    def sequence_backward_applies(self):
+        """Whether `sequence` can run this cell: tanh, the one derivative it is written for."""
+        return self.activation is keras.activations.tanh
+
+    def sequence(self, z, states, recurrent_mask=None):
+        """Every $h_t$ (time major) and the final state, by `tanh_recurrence`."""
+        h0 = states[0] if isinstance(states, (list, tuple)) else states
+        w_h = ops.cast(self.recurrent_kernel, self.compute_dtype)
+        hs = tanh_recurrence(z, h0, w_h, recurrent_mask)
+        return hs, [hs[-1]]
 
     def get_config(self):
         config = {
@@ -407,11 +515,34 @@ class RNN(keras.layers.RNN):
         if not (hasattr(cell, "project") and hasattr(cell, "step")):
             return super().inner_loop(sequences, initial_state, mask, training=training)
         projected = cell.project(sequences, training=training)
+        if self._sequence_backward_applies(mask):
+            z = time_major(projected)
+            if self.go_backwards:
+                z = ops.flip(z, axis=0)
+            recurrent_mask = cell._recurrent_dropout_mask if training else None
+            hs, states = cell.sequence(z, initial_state, recurrent_mask)
+            outputs = time_major(hs)
+            return outputs[:, -1], outputs, states
         cell.inputs_projected = True
         try:
             return super().inner_loop(projected, initial_state, mask, training=training)
         finally:
             cell.inputs_projected = False
+
+    def _sequence_backward_applies(self, mask):
+        """Whether the cell's whole-sequence loop with the backward by hand runs.
+
+        On TensorFlow, for a kerastoolkit cell whose `sequence_backward_applies`
+        holds, without a mask and without `unroll`; otherwise Keras's loop runs
+        and is differentiated automatically.
+        """
+        return (
+            keras.backend.backend() == "tensorflow"
+            and mask is None
+            and not self.unroll
+            and hasattr(self.cell, "sequence")
+            and self.cell.sequence_backward_applies()
+        )
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         if initial_state is not None:
