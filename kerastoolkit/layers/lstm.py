@@ -12,6 +12,7 @@ from kerastoolkit.layers.rnn import (
     previous,
     rows,
     scan,
+    split_last,
 )
 
 __all__ = ["LSTM", "LSTMCell"]
@@ -44,8 +45,8 @@ def lstm_recurrence(z, h0, c0, recurrent_kernel, recurrent_mask=None):
     c_t &= f \odot c_{t-1} + g \odot i, \qquad h_t = o \odot \tanh(c_t)
     \end{aligned}$$
 
-    The backward pass first recomputes every gate from the kept $h$ and $c$
-    in one matrix product, and the local derivatives with them:
+    The forward loop keeps every step's gates; from them the backward pass
+    first computes, for all steps at once, the local derivatives
     $\partial h_t / \partial c_t = o \odot (1 - \tanh^2 c_t)$ and
     $G_t = [\,g \odot i(1-i),\ c_{t-1} \odot f(1-f),\ i \odot (1-g^2),\
     \tanh(c_t) \odot o(1-o)\,]$, the derivatives of $c_t$ (for $i, f, g$) and
@@ -69,29 +70,31 @@ def lstm_recurrence(z, h0, c0, recurrent_kernel, recurrent_mask=None):
     Returns every $h_t$ followed by $c_T$, shape $(T + 1, B, H)$.
     """
 
-    def gates(a):
-        # Both functions over all four blocks, then split: two ops fewer a step
-        # than one function per gate, and the same numbers.
-        i, f, _, o = ops.split(ops.sigmoid(a), GATES, axis=-1)
-        _, _, g, _ = ops.split(ops.tanh(a), GATES, axis=-1)
-        return i, f, g, o
+    def gates(sig, tanh):
+        """i, f, o from σ of the four blocks, g from their tanh."""
+        i, f, _, o = ops.split(sig, GATES, axis=-1)
+        return i, f, ops.split(tanh, GATES, axis=-1)[2], o
 
     @ops.custom_gradient
     def recurrence(z, h0, c0, w_h):
         def forward(state, z_t):
-            h, c = state
-            i, f, g, o = gates(z_t + ops.matmul(masked(h, recurrent_mask), w_h))
+            h, c, _, _ = state
+            a = z_t + ops.matmul(masked(h, recurrent_mask), w_h)
+            # Both functions over all four blocks (two ops, not four), kept for
+            # the backward pass in the carry, which `scan` stacks step by step.
+            sig, tanh = ops.sigmoid(a), ops.tanh(a)
+            i, f, g, o = gates(sig, tanh)
             c = f * c + g * i
             h = o * ops.tanh(c)
-            return (h, c), (h, c)
+            return (h, c, sig, tanh), (h, c, sig, tanh)
 
-        _, (hs, cs) = scan(forward, (h0, c0), z)
+        no_gates = ops.zeros_like(z[0])
+        _, (hs, cs, sigs, tanhs) = scan(forward, (h0, c0, no_gates, no_gates), z)
 
         def grad(*args, upstream=None):
             d_out = args[0] if upstream is None else upstream  # TF: positional; JAX: keyword
             h_in = masked(previous(h0, hs), recurrent_mask)
-            a = z + ops.reshape(ops.matmul(rows(h_in), w_h), ops.shape(z))
-            i, f, g, o = gates(a)
+            i, f, g, o = gates(sigs, tanhs)
             tanh_c = ops.tanh(cs)
             dh_dc = o * (1 - tanh_c * tanh_c)
             local = ops.concatenate(
@@ -316,7 +319,8 @@ class LSTMCell(ProjectedInputs, keras.layers.Layer):
         """Every $h_t$ (time major) and the final $[h_T, c_T]$, by `lstm_recurrence`."""
         w_h = ops.cast(self.recurrent_kernel, self.compute_dtype)
         out = lstm_recurrence(z, states[0], states[1], w_h, recurrent_mask)
-        return out[:-1], [out[-2], out[-1]]
+        hs, c_T = split_last(out)
+        return hs, [hs[-1], c_T]
 
     def get_config(self):
         config = {

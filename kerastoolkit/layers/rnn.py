@@ -155,6 +155,15 @@ def masked(h, mask):
     return h if mask is None else h * mask
 
 
+def split_last(x):
+    """`x[:-1]` and `x[-1]` along the first axis (one split when the length is known)."""
+    n = x.shape[0]
+    if n is None:
+        return x[:-1], x[-1]
+    first, last = ops.split(x, [n - 1], axis=0)
+    return first, last[0]
+
+
 def rows(x):
     """A (time, batch, width) array as one (time·batch, width) matrix."""
     return ops.reshape(x, (-1, x.shape[-1]))
@@ -514,15 +523,17 @@ class RNN(keras.layers.RNN):
         cell = self.cell
         if not (hasattr(cell, "project") and hasattr(cell, "step")):
             return super().inner_loop(sequences, initial_state, mask, training=training)
-        projected = cell.project(sequences, training=training)
         if self._sequence_backward_applies(mask):
-            z = time_major(projected)
+            # Time major before the projection: the inputs are narrower than z.
+            x, _ = cell.dropped(sequences, None, training)
+            z = project_inputs(time_major(x), cell.kernel, cell.bias)
             if self.go_backwards:
                 z = ops.flip(z, axis=0)
             recurrent_mask = cell._recurrent_dropout_mask if training else None
             hs, states = cell.sequence(z, initial_state, recurrent_mask)
             outputs = time_major(hs)
             return outputs[:, -1], outputs, states
+        projected = cell.project(sequences, training=training)
         cell.inputs_projected = True
         try:
             return super().inner_loop(projected, initial_state, mask, training=training)
