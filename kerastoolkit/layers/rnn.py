@@ -111,12 +111,12 @@ def project_inputs(x, kernel, bias=None):
     state, so a sequence layer computes it for every time step in one
     (batch·time × features) matrix product before the loop.
     """
+    z = ops.matmul(ops.reshape(x, (-1, x.shape[-1])) if len(x.shape) == 3 else x, kernel)
+    if bias is not None:
+        z = z + bias  # on the 2-D product, where TensorFlow fuses it into the matmul
     if len(x.shape) == 3:
-        z = ops.matmul(ops.reshape(x, (-1, x.shape[-1])), kernel)
         z = ops.reshape(z, (ops.shape(x)[0], ops.shape(x)[1], kernel.shape[-1]))
-    else:
-        z = ops.matmul(x, kernel)
-    return z if bias is None else z + bias
+    return z
 
 
 class ProjectedInputs(DropoutMasks):
