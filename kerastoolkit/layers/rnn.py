@@ -419,7 +419,12 @@ class RNN(keras.layers.RNN):
     `return_state`. Masked steps keep the previous output and state.
 
     It is `keras.layers.RNN` (whose loop, masking, `stateful`,
-    `go_backwards` and `unroll` it inherits unchanged) plus two things: before
+    `go_backwards` and `unroll` it inherits) plus three things. It computes
+    the input projection of kerastoolkit's cells for all steps before the
+    loop, and on TensorFlow, for `SimpleRNNCell` and `LSTMCell` without a
+    mask or `unroll`, it runs the cell's whole-sequence `sequence` (the
+    backward pass through time derived by hand, see `tanh_recurrence`)
+    instead of Keras's loop. Before
     the loop it draws the per-sequence dropout masks of kerastoolkit's cells
     (`DropoutMasks`), which Keras does only for its own cells, and it checks
     `initial_state` against the cell's `state_size` so a mismatch fails with a
