@@ -205,7 +205,7 @@ def test_cosine_similarity_identities():
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(cosine_similarity(x, -x)), -1.0, rtol=COSINE_RTOL
     )
-    assert float(cosine_similarity(np.zeros(3), x[0])) == 0.0
+    assert float(cosine_similarity(np.zeros(3, "float32"), x[0])) == 0.0
 
 
 def test_perplexity_is_exp_mean_cross_entropy():
