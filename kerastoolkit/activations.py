@@ -20,6 +20,16 @@ __all__ = [
 ]
 
 
+# Where ReLU's family has a kink the derivative is a convention, and Keras's is the one
+# its backend's primitives give; ours takes Keras's on each backend. TensorFlow's and
+# PyTorch's clip pass the cap (slope 1 at x = m) and their leaky ReLU takes the slope s
+# at 0. On JAX, `jnp.clip` is a maximum and a minimum, whose derivative splits a tie in
+# two (slope 1/2 at x = m), and `jax.nn.leaky_relu` is `where(x >= 0, x, s x)` (slope 1
+# at 0). The backend is fixed once per process, so these are constants.
+_ON_JAX = keras.backend.backend() == "jax"
+_SLOPE_AT_CLIPPED_CAP = 0.5 if _ON_JAX else 1.0
+
+
 def _upstream(args, upstream):
     """The incoming gradient: TensorFlow passes it positionally, JAX by keyword."""
     return args[0] if upstream is None else upstream
@@ -200,6 +210,8 @@ def _leaky_relu(s):
 
         def grad(*args, upstream=None):
             g = _upstream(args, upstream)
+            if _ON_JAX:  # JAX's convention, f'(0) = 1
+                return ops.where(x >= 0, g, s * g)
             if s <= 1:  # f'(x) = max(sign(x), s): one cheap mask, no boolean select
                 return g * ops.maximum(ops.sign(x), s)
             return ops.where(x > 0, g, s * g)
@@ -211,9 +223,9 @@ def _leaky_relu(s):
 
 @functools.cache
 def _thresholded_relu(s, m, theta):
-    # Keras's kinks: 0 at x = theta; 1 at x = m (its clip passes the boundary),
+    # Keras's kinks: 0 at x = theta; at x = m its clip's slope (1, or 1/2 on JAX),
     # except for theta = 0 and m = 6, where Keras calls relu6, whose slope at 6 is 0.
-    relu6 = theta == 0 and m == 6
+    at_cap = 0.0 if theta == 0 and m == 6 else _SLOPE_AT_CLIPPED_CAP
 
     @ops.custom_gradient
     def f(x):
@@ -222,8 +234,8 @@ def _thresholded_relu(s, m, theta):
 
         def grad(*args, upstream=None):
             g = _upstream(args, upstream)
-            below_cap = x < m if relu6 else x <= m
-            return ops.where(above, ops.where(below_cap, g, 0), ops.where(x < theta, s * g, 0))
+            capped = ops.where(x < m, g, ops.where(x == m, at_cap * g, 0))
+            return ops.where(above, capped, ops.where(x < theta, s * g, 0))
 
         return y, grad
 
@@ -246,7 +258,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     $$\begin{aligned}
     f(x) &= \begin{cases} \min(x, m) & x > \theta \\
     s\,(x - \theta) & x \le \theta \end{cases} \\
-    f'(x) &= \begin{cases} s & x < \theta \\ 1 & \theta < x \le m \\
+    f'(x) &= \begin{cases} s & x < \theta \\ 1 & \theta < x < m \\
     0 & x > \max(\theta, m) \end{cases}
     \end{aligned}$$
 
@@ -255,12 +267,13 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     \operatorname{sign}(f(x))$, one mask and one product. Equal to
     `keras.activations.relu` with the same arguments, values and gradients,
     at the kinks too, where the derivative is a convention and ours is the one
-    Keras's TensorFlow and PyTorch backends compute: at $x = \theta$ it is 0,
-    except that a plain leaky ReLU ($\theta = 0$, no cap) takes $s$ there;
-    at $x = m$ it is 1 (Keras's clip passes its boundary), except that
-    $\theta = 0$, $m = 6$ takes 0 there (Keras calls `relu6`). Keras's JAX
-    backend differs at the kinks: `jnp.clip` splits a tie, giving 1/2 at
-    $x = m$, and `jax.nn.leaky_relu` has slope 1 at 0.
+    Keras computes on the active backend. At $x = \theta$ it is 0, except
+    that a plain leaky ReLU ($\theta = 0$, no cap) takes $s$ there on
+    TensorFlow and PyTorch and 1 on JAX (`jax.nn.leaky_relu` is
+    `where(x >= 0, x, s x)`). At $x = m$ it is 1 on TensorFlow and PyTorch
+    (Keras's clip passes its boundary) and 1/2 on JAX (`jnp.clip`, a maximum
+    and a minimum, splits the tie), except that $\theta = 0$, $m = 6$ takes 0
+    there on every backend (Keras calls `relu6`).
 
     Args:
         x: the input tensor.
@@ -308,13 +321,17 @@ def leaky_relu(x, negative_slope=0.2):
 
     $$\begin{aligned}
     f(x) &= \begin{cases} x & x > 0 \\ s\,x & x \le 0 \end{cases} \\
-    f'(x) &= \begin{cases} 1 & x > 0 \\ s & x \le 0 \end{cases}
+    f'(x) &= \begin{cases} 1 & x > 0 \\ s & x < 0 \end{cases}
     \end{aligned}$$
 
-    For $s \le 1$ the derivative is computed as $\max(\operatorname{sign}(x),
-    s)$, which is 1 for $x > 0$ and $s$ otherwise. Equal to
+    On TensorFlow and PyTorch, for $s \le 1$ the derivative is computed as
+    $\max(\operatorname{sign}(x), s)$, which is 1 for $x > 0$ and $s$
+    otherwise. Equal to
     `keras.activations.leaky_relu` (default slope 0.2; the `LeakyReLU`
-    layer's default is 0.3, as in Keras), including $f'(0) = s$.
+    layer's default is 0.3, as in Keras), including Keras's derivative at the
+    kink on each backend: $f'(0) = s$ on TensorFlow and PyTorch, as above,
+    and $f'(0) = 1$ on JAX, whose `jax.nn.leaky_relu` is
+    `where(x >= 0, x, s x)` (the gradient is then that select).
 
     Args:
         x: the input tensor.

@@ -257,8 +257,9 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     with two exceptions where Keras is not the maths: with `label_smoothing`
     and an `axis` other than the last, Keras divides by the size of the last
     axis, here $K$ is the size of `axis`; and from logits with targets that
-    do not sum to 1, TensorFlow's fused kernel (which Keras calls) returns
-    the gradient $y - \tilde t$, while ours is the exact one above. A
+    do not sum to 1, TensorFlow's fused kernel (which Keras calls on
+    TensorFlow) returns the gradient $y - \tilde t$, while ours is the exact
+    one above, as Keras's is on JAX and PyTorch. A
     probability tensor made by a Keras softmax is not traced back to its
     logits: pass `from_logits=True` with the logits for the exact value.
 

@@ -136,7 +136,14 @@ def test_ours_equals_numpy_where_tf_onednn_is_wrong():
     )
     got = _conv_output(Conv2D(**ONEDNN_CASE), x, k)
     np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
-    # The reference the property test uses in that region equals NumPy too.
+
+
+# The region exists only on TensorFlow, and so does this reference: on JAX a float64 layer
+# computes in float32 unless jax_enable_x64 is set.
+@pytest.mark.tensorflow_only
+def test_the_float64_reference_in_the_onednn_region_equals_numpy():
+    """The reference the property test uses in that region (TF's Eigen kernel) equals NumPy."""
+    x, k, want = _onednn_case()
     reference = keras.layers.Conv2D(**ONEDNN_CASE, dtype="float64")
     np.testing.assert_allclose(_conv_output(reference, x, k), want, rtol=1e-12, atol=1e-12)
 

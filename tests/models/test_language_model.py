@@ -20,6 +20,7 @@ from kerastoolkit.models import (
     tokenize,
     truncated_bptt_batches,
 )
+from kerastoolkit.testing import value_and_gradients
 
 # float32: a norm, a division and a product per element.
 CLIP_RTOL = 1e-6
@@ -140,6 +141,12 @@ def test_clipping_keeps_none_and_checks_threshold():
         clip_by_global_norm([], 0)
 
 
+# The embedding gradient of a lookup of rows 1, 1, 2 of a 4 x 2 table, times 2: row 1 is
+# read twice, so its gradient is the sum of the two reads; its norm is sqrt(40).
+EMBEDDING_GRADIENT = np.array([[0, 0], [4, 4], [2, 2], [0, 0]], "float32")
+
+
+@pytest.mark.tensorflow_only  # tf.IndexedSlices are TensorFlow's sparse gradients
 def test_clipping_measures_a_sparse_gradient_by_its_dense_form():
     """An embedding's tape gradient (rows 1, 1, 2) counts as the dense gradient it stands for.
 
@@ -157,26 +164,57 @@ def test_clipping_measures_a_sparse_gradient_by_its_dense_form():
     np.testing.assert_allclose(tf.convert_to_tensor(got), want, rtol=CLIP_RTOL)
     np.testing.assert_allclose(global_norm([tf.convert_to_tensor(got).numpy()]), 1.0,
                                rtol=CLIP_RTOL)
+    np.testing.assert_allclose(tf.convert_to_tensor(got), EMBEDDING_GRADIENT / np.sqrt(40.0),
+                               rtol=CLIP_RTOL)
+
+
+def test_clipping_an_embedding_gradient_gives_the_same_on_every_backend():
+    """The same lookup differentiated by the active backend (JAX and PyTorch give a dense
+    array, row 1's two reads summed; TensorFlow the IndexedSlices above, here densified)
+    clips to the same gradient on every backend."""
+    table = keras.Variable(np.ones((4, 2), "float32"))
+
+    def loss():
+        return keras.ops.sum(keras.ops.take(table, [1, 1, 2], axis=0) * 2.0), None
+
+    _, _, _, (grad,) = value_and_gradients(loss, [], variables=[table])
+    np.testing.assert_array_equal(grad, EMBEDDING_GRADIENT)
+    got = keras.ops.convert_to_numpy(clip_by_global_norm([grad], 1.0)[0])
+    np.testing.assert_allclose(got, EMBEDDING_GRADIENT / np.sqrt(40.0), rtol=CLIP_RTOL)
 
 
 # --- similarity and perplexity ---
 
 
+# float32 on every backend (a float64 array stays float64 on TensorFlow and PyTorch, and is
+# float32 on JAX): a sum of 3 products and two of squares, two square roots, a product and
+# a division, each rounded, put x . 3x / (|x| |3x|) within about 8 half-ulps of 1; JAX
+# measured 1 + 1 ulp (1.19e-7).
+COSINE_RTOL = 4 * float(np.finfo(np.float32).eps)
+
+
 def test_cosine_similarity_identities():
     rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(2, 5, 3))
+    x, y = rng.normal(size=(2, 5, 3)).astype("float32")
     sim = keras.ops.convert_to_numpy(cosine_similarity(x, y))
-    np.testing.assert_allclose(sim, -keras.losses.cosine_similarity(x, y).numpy(), rtol=1e-6)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(cosine_similarity(x, 3 * x)), 1.0)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(cosine_similarity(x, -x)), -1.0)
-    assert float(cosine_similarity(np.zeros(3), x[0])) == 0.0
+    theirs = keras.ops.convert_to_numpy(keras.losses.cosine_similarity(x, y))
+    np.testing.assert_allclose(sim, -theirs, rtol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(cosine_similarity(x, 3 * x)), 1.0, rtol=COSINE_RTOL
+    )
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(cosine_similarity(x, -x)), -1.0, rtol=COSINE_RTOL
+    )
+    assert float(cosine_similarity(np.zeros(3, "float32"), x[0])) == 0.0
 
 
 def test_perplexity_is_exp_mean_cross_entropy():
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(3, 4, 6)).astype("float32")
     y = rng.integers(0, 6, size=(3, 4))
-    ce = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True).numpy()
+    ce = keras.ops.convert_to_numpy(
+        keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+    )
     metric = Perplexity()
     metric.update_state(y, logits)
     np.testing.assert_allclose(float(metric.result()), np.exp(ce.mean()), rtol=1e-6)
