@@ -143,7 +143,7 @@ def test_dropout_masks_enter_the_equations(dropout, recurrent_dropout):
     """Training output = the NumPy equations with x_t * m_x and h_{t-1} * m_h, with masks of
     0 and 1 / (1 - rate), the same at every step."""
     rng = np.random.default_rng(5)
-    batch, steps, features, units = 3, 4, 2, 5
+    batch, steps, features, units = 8, 4, 2, 5  # 8 * 2 mask entries: P(none drop) <= 0.7**16
     x = rng.normal(size=(batch, steps, features)).astype("float32")
     h0, c0 = (rng.normal(size=(batch, units)).astype("float32") for _ in range(2))
     lstm = layers.LSTM(units, dropout=dropout, recurrent_dropout=recurrent_dropout,
@@ -167,7 +167,7 @@ def test_dropout_masks_enter_the_equations(dropout, recurrent_dropout):
             assert set(np.unique(m)) == {0.0, np.float32(1 / (1 - rate))}
         masks.append(m)
     m_x, m_h = masks
-    seq, h_last, c_last = (o.numpy() for o in lstm(x, initial_state=[h0, c0], training=True))
+    seq, h_last, c_last = map(to_numpy, lstm(x, initial_state=[h0, c0], training=True))
     h, c = h0, c0
     for t in range(steps):
         z_i, z_f, z_g, z_o = np.split((x[:, t] * m_x) @ w_x + (h * m_h) @ w_h + b, 4, axis=-1)
