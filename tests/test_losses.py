@@ -138,7 +138,7 @@ def test_label_smoothing_along_axis_0_divides_by_that_axis_size(
 
 def test_logits_gradient_is_exact_for_targets_not_summing_to_one():
     # d/dz of -sum_k t_k log softmax(z)_k is y * sum(t) - t; TensorFlow's fused kernel,
-    # which Keras calls, returns y - t, the gradient only when sum(t) = 1.
+    # which Keras calls on TensorFlow, returns y - t, the gradient only when sum(t) = 1.
     t = np.array([[0.5, 0.2, 0.0], [0.1, 0.1, 0.1]], "float32")
     z = np.array([[1.0, 2.0, 0.5], [-1.0, 0.0, 3.0]], "float32")
     y = np.exp(z.astype("float64"))
@@ -152,7 +152,10 @@ def test_logits_gradient_is_exact_for_targets_not_summing_to_one():
     )
     np.testing.assert_allclose(loss, loss_ref, rtol=RTOL)
     np.testing.assert_allclose(grad, upstream * (y * t.sum(axis=-1, keepdims=True) - t), rtol=RTOL)
-    np.testing.assert_allclose(grad_ref, upstream * (y - t), rtol=RTOL)
+    if keras.backend.backend() == "tensorflow":
+        np.testing.assert_allclose(grad_ref, upstream * (y - t), rtol=RTOL)
+    else:  # Keras on JAX and PyTorch differentiates its log-softmax: exact there too
+        np.testing.assert_allclose(grad_ref, grad, rtol=RTOL)
 
 
 @given(shape=batch_shapes, from_logits=st.booleans(), trailing=st.booleans(), data=st.data())

@@ -20,6 +20,7 @@ from kerastoolkit.models import (
     tokenize,
     truncated_bptt_batches,
 )
+from kerastoolkit.testing import value_and_gradients
 
 # float32: a norm, a division and a product per element.
 CLIP_RTOL = 1e-6
@@ -140,6 +141,12 @@ def test_clipping_keeps_none_and_checks_threshold():
         clip_by_global_norm([], 0)
 
 
+def _summed_rows_gradient():
+    """The gradient of sum(2 * table[[1, 1, 2]]) written out: row 1 is read twice."""
+    return np.array([[0, 0], [4, 4], [2, 2], [0, 0]], "float32")
+
+
+@pytest.mark.tensorflow_only  # tf.IndexedSlices, TensorFlow's sparse gradient of a gather
 def test_clipping_measures_a_sparse_gradient_by_its_dense_form():
     """An embedding's tape gradient (rows 1, 1, 2) counts as the dense gradient it stands for.
 
@@ -157,6 +164,22 @@ def test_clipping_measures_a_sparse_gradient_by_its_dense_form():
     np.testing.assert_allclose(tf.convert_to_tensor(got), want, rtol=CLIP_RTOL)
     np.testing.assert_allclose(global_norm([tf.convert_to_tensor(got).numpy()]), 1.0,
                                rtol=CLIP_RTOL)
+    np.testing.assert_array_equal(dense, _summed_rows_gradient())
+
+
+def test_clipping_an_embedding_gradient_on_every_backend():
+    """The gradient each backend's autodiff gives a table read at rows 1, 1, 2 (dense on JAX
+    and PyTorch, densified from TensorFlow's slices) is the summed-rows gradient, and
+    clipping rescales it to norm 1: sqrt(4^2 + 2^2) per column, not sqrt(3 * 2^2)."""
+    table = keras.Variable(np.ones((4, 2), "float32"))
+    _, _, _, (grad,) = value_and_gradients(
+        lambda: (keras.ops.sum(keras.ops.take(table, np.array([1, 1, 2]), axis=0) * 2.0), None),
+        [], variables=[table],
+    )
+    want = _summed_rows_gradient()
+    np.testing.assert_array_equal(grad, want)
+    got = keras.ops.convert_to_numpy(clip_by_global_norm([grad], 1.0)[0])
+    np.testing.assert_allclose(got, want / np.sqrt((want**2).sum()), rtol=CLIP_RTOL)
 
 
 # --- similarity and perplexity ---
