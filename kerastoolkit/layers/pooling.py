@@ -214,7 +214,10 @@ class AveragePooling2D(_Pooling2D):
     \end{aligned}$$
 
     It matches `keras.layers.AveragePooling2D` (same arguments and defaults,
-    channels last, padding excluded from the mean as in TensorFlow).
+    channels last, padding excluded from the mean as in TensorFlow). On PyTorch,
+    Keras 3.15's own layer instead counts edge-replicated pixels where
+    `"same"` padding is uneven (keras-team/keras#23233); ours keeps
+    TensorFlow's and JAX's convention on every backend.
 
     Args:
         pool_size: $(p_h, p_w)$, an int or a pair. Defaults to `(2, 2)`.

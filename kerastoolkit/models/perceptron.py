@@ -52,14 +52,15 @@ class Perceptron(_HandDerivedModel):
         bias_initializer: the initializer of $b$. Defaults to `"zeros"`.
 
     Examples:
-        >>> import numpy as np
+        >>> import keras, numpy as np
         >>> from kerastoolkit.models import Perceptron
         >>> x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], "float32")
         >>> y = np.array([0, 0, 0, 1], "float32")  # AND
         >>> p = Perceptron()
         >>> p.compile()
         >>> _ = p.fit(x, y, epochs=10, batch_size=1, shuffle=False, verbose=0)
-        >>> np.asarray(p(x))[:, 0].tolist(), np.asarray(p.w)[:, 0].tolist(), float(p.b[0])
+        >>> y_pred = keras.ops.convert_to_numpy(p(x))  # NumPy on every backend
+        >>> y_pred[:, 0].tolist(), np.asarray(p.w)[:, 0].tolist(), float(p.b[0])
         ([0.0, 0.0, 0.0, 1.0], [2.0, 1.0], -2.0)
 
     References:

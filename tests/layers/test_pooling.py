@@ -37,34 +37,63 @@ def pool_cases(draw):
     return dict(pool_size=pool, strides=strides, padding=padding), x
 
 
+def _pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
 class _AverageExcludingPadding(keras.layers.Layer):
     """Keras's 'same' average pooling as TensorFlow and JAX define it, from Keras's 'valid' one.
 
-    Keras on PyTorch pads 'same' evenly on both sides, so where TensorFlow
-    pads one more row or column at the end its windows are shifted
-    (keras-team/keras#18452, #19721; fixed after 3.15). This reference pads
+    'same' pads ``max((ceil(n / s) - 1) s + k - n, 0)`` pixels per axis, the
+    odd one at the end, and leaves the padding out of each mean. Keras 3.15 on
+    PyTorch pads that amount too, but where it is uneven it pads by
+    replicating the edge pixels and counts the copies in the mean
+    (``_apply_same_padding`` in keras/src/backend/torch/nn.py;
+    keras-team/keras#19721, fixed by #23233 after 3.15): a 3-wide window over
+    the last two pixels ``a, b`` gives ``(a + 2b) / 3`` there instead of
+    ``(a + b) / 2`` (a 2-wide one happens to agree). This reference zero-pads
     as TensorFlow does and divides the window sums of the input by those of
-    ones, so the padding is left out of each mean.
+    ones, so the padding is left out of each mean on every backend.
     """
 
     def __init__(self, pool_size, strides=None, padding="same"):
         super().__init__()
         self.pool = keras.layers.AveragePooling2D(pool_size, strides=strides, padding="valid")
-        self.pool_size, self.strides = pool_size, strides or pool_size
+        self.pool_size = _pair(pool_size)
+        self.strides = self.pool_size if strides is None else _pair(strides)
 
     def call(self, x):
-        pads = [(0, 0)]
-        for n, k, s in zip(x.shape[1:3], self.pool_size, self.strides):
-            total = max((-(-n // s) - 1) * s + k - n, 0)
-            pads.append((total // 2, total - total // 2))
-        pads.append((0, 0))
+        pads = [(0, 0), *_same_pads(x.shape, self.pool_size, self.strides), (0, 0)]
         ones = keras.ops.ones_like(x)
         return self.pool(keras.ops.pad(x, pads)) / self.pool(keras.ops.pad(ones, pads))
 
 
-def _reference(kind, kwargs):
-    """Keras's twin, but on PyTorch average "same" pooling as TensorFlow computes it."""
-    if kind == "average" and kwargs["padding"] == "same" and keras.backend.backend() == "torch":
+def _same_pads(shape, pool_size, strides=None):
+    """'same' padding (before, after) of the two spatial axes, the odd pixel after."""
+    pool_size = _pair(pool_size)
+    strides = pool_size if strides is None else _pair(strides)
+    pads = []
+    for n, k, s in zip(shape[1:3], pool_size, strides):
+        total = max((-(-n // s) - 1) * s + k - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return pads
+
+
+def _keras_on_torch_replicates(kind, kwargs, shape):
+    """Whether Keras 3.15 on PyTorch pads this pooling with copies of the edges."""
+    uneven = any(before != after for before, after in _same_pads(shape, **_geometry(kwargs)))
+    return kind == "average" and kwargs["padding"] == "same" and uneven and (
+        keras.backend.backend() == "torch"
+    )
+
+
+def _geometry(kwargs):
+    return {"pool_size": kwargs["pool_size"], "strides": kwargs["strides"]}
+
+
+def _reference(kind, kwargs, shape):
+    """Keras's twin, but TensorFlow's 'same' average where Keras on PyTorch replicates edges."""
+    if _keras_on_torch_replicates(kind, kwargs, shape):
         return _AverageExcludingPadding(**kwargs)
     return PAIRS[kind][1](**kwargs)
 
@@ -73,7 +102,9 @@ def _reference(kind, kwargs):
 @given(case=pool_cases())
 def test_matches_keras_pooling(kind, case):
     kwargs, x = case
-    assert_layers_match(PAIRS[kind][0](**kwargs), _reference(kind, kwargs), x, rtol=RTOL, atol=ATOL)
+    assert_layers_match(
+        PAIRS[kind][0](**kwargs), _reference(kind, kwargs, x.shape), x, rtol=RTOL, atol=ATOL
+    )
 
 
 def test_course_max_pooling_example():
@@ -124,7 +155,28 @@ def test_gradients_match_keras_with_ties_on_a_grid(kind, kwargs):
     """Values drawn from {0, 1, 2}: most windows hold tied maxima, and the grid covers
     non-overlapping, overlapping and gapped windows with both paddings."""
     x = np.random.default_rng(3).integers(0, 3, size=(2, 7, 8, 3)).astype("float32")
-    assert_layers_match(PAIRS[kind][0](**kwargs), _reference(kind, kwargs), x, rtol=RTOL, atol=ATOL)
+    assert_layers_match(
+        PAIRS[kind][0](**kwargs), _reference(kind, kwargs, x.shape), x, rtol=RTOL, atol=ATOL
+    )
+
+
+@pytest.mark.parametrize("kwargs", [k for k in GRID if k["padding"] == "same"], ids=str)
+def test_the_reference_is_keras_s_same_average_pooling(kwargs):
+    """The reference equals Keras's 'same' average on TensorFlow and JAX, and on PyTorch
+    wherever the padding is even; where it is uneven Keras 3.15 on PyTorch averages the
+    edge-replicated input instead, which is why the PyTorch run compares with the reference."""
+    x = np.random.default_rng(4).normal(size=(2, 7, 8, 3)).astype("float32")
+    keras_y = keras.ops.convert_to_numpy(keras.layers.AveragePooling2D(**kwargs)(x))
+    if _keras_on_torch_replicates("average", kwargs, x.shape):
+        edges = np.pad(x, [(0, 0), *_same_pads(x.shape, **_geometry(kwargs)), (0, 0)], "edge")
+        valid = keras.layers.AveragePooling2D(**_geometry(kwargs), padding="valid")
+        np.testing.assert_allclose(
+            keras_y, keras.ops.convert_to_numpy(valid(edges)), rtol=RTOL, atol=ATOL,
+            err_msg="Keras on PyTorch no longer replicates the edges: compare with its twin",
+        )
+    else:
+        reference = keras.ops.convert_to_numpy(_AverageExcludingPadding(**kwargs)(x))
+        np.testing.assert_allclose(reference, keras_y, rtol=RTOL, atol=ATOL)
 
 
 def test_average_same_padding_excludes_the_padding():

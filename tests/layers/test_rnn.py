@@ -167,10 +167,10 @@ def test_projected_loop_equals_the_step_by_step_cell_with_the_same_masks(cell_cl
             masks = (cell._dropout_mask, cell._recurrent_dropout_mask)
         else:
             cell._dropout_mask, cell._recurrent_dropout_mask = masks
-        outputs.append([np.asarray(y) for y in rnn(x, mask=mask, training=True)])
+        outputs.append([to_numpy(y) for y in rnn(x, mask=mask, training=True)])
         cell.reset_dropout_mask()
         cell.reset_recurrent_dropout_mask()
-    assert len(np.unique(np.asarray(masks[0]))) == 2  # 0 and 1 / (1 - rate): some dropped
+    assert len(np.unique(to_numpy(masks[0]))) == 2  # 0 and 1 / (1 - rate): some dropped
     for got, want in zip(outputs[1], outputs[0]):
         np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
     assert not cell.inputs_projected, "the cell works standalone again after the loop"

@@ -20,6 +20,11 @@ NAND_Y = np.array([1, 1, 1, 0], "float32")
 XOR_Y = np.array([0, 1, 1, 0], "float32")
 
 
+def to_numpy(tensor):
+    """A model's output as NumPy on every backend (PyTorch's carries its autograd graph)."""
+    return keras.ops.convert_to_numpy(keras.ops.stop_gradient(tensor))
+
+
 def numpy_perceptron(x, y, learning_rate, epochs, batch_size, sample_weight=None):
     """The rule written out in NumPy: w += η/B Σ s (y - h(xw + b)) x, batch by batch."""
     w, b = np.zeros((x.shape[1], 1), "float32"), np.zeros((1,), "float32")
@@ -54,7 +59,7 @@ def test_and_by_hand():
     np.testing.assert_array_equal(np.asarray(p.w)[:, 0], [2.0, 1.0])
     np.testing.assert_array_equal(np.asarray(p.b), [-2.0])
     np.testing.assert_allclose(losses, [0.25, 0.75, 0.75, 0.5, 0.25, 0.0, 0.0], atol=ATOL)
-    np.testing.assert_array_equal(np.asarray(p(GATE_X))[:, 0], AND_Y)
+    np.testing.assert_array_equal(to_numpy(p(GATE_X))[:, 0], AND_Y)
 
 
 @given(
@@ -80,14 +85,14 @@ def test_equals_the_numpy_rule(seed, batch_size, learning_rate, weighted):
 def test_learns_every_linearly_separable_gate(y):
     p, losses = fit(GATE_X, y, epochs=10)
     assert losses[-1] == 0.0
-    np.testing.assert_array_equal(np.asarray(p(GATE_X))[:, 0], y)
+    np.testing.assert_array_equal(to_numpy(p(GATE_X))[:, 0], y)
 
 
 def test_never_learns_xor():
     """No line separates XOR: every epoch of the rule makes at least one mistake."""
     p, losses = fit(GATE_X, XOR_Y, epochs=30)
     assert min(losses) >= 0.25
-    assert (np.asarray(p(GATE_X))[:, 0] == XOR_Y).sum() <= 3
+    assert (to_numpy(p(GATE_X))[:, 0] == XOR_Y).sum() <= 3
 
 
 @pytest.mark.parametrize(
@@ -100,7 +105,7 @@ def test_course_gate_weights(w, b, y):
     p = Perceptron()
     p.build((None, 2))
     p.set_weights([np.array(w, "float32")[:, None], np.array([b], "float32")])
-    np.testing.assert_array_equal(np.asarray(p(GATE_X))[:, 0], y)
+    np.testing.assert_array_equal(to_numpy(p(GATE_X))[:, 0], y)
 
 
 def test_the_step_gives_gradient_descent_nothing():
@@ -109,9 +114,11 @@ def test_the_step_gives_gradient_descent_nothing():
     p.build((None, 2))
 
     def loss(x):
-        return keras.ops.sum(keras.losses.binary_crossentropy(AND_Y[:, None], p(x))), None
+        y_pred = p(x)
+        return keras.ops.mean(keras.losses.binary_crossentropy(AND_Y[:, None], y_pred)), y_pred
 
-    _, _, _, grads = value_and_gradients(loss, [GATE_X], variables=[p.w, p.b])
+    _, y_pred, _, grads = value_and_gradients(loss, [GATE_X], variables=[p.w, p.b])
+    np.testing.assert_array_equal(y_pred[:, 0], [0.0, 1.0, 1.0, 1.0])  # the loss is not flat
     assert [g.shape for g in grads] == [(2, 1), (1,)]
     for g in grads:
         np.testing.assert_array_equal(g, np.zeros_like(g))
@@ -129,7 +136,7 @@ def test_save_and_load(tmp_path):
     loaded = keras.saving.load_model(path)
     assert type(loaded) is Perceptron
     np.testing.assert_array_equal(loaded.get_weights()[0], p.get_weights()[0])
-    np.testing.assert_array_equal(np.asarray(loaded(GATE_X)), np.asarray(p(GATE_X)))
+    np.testing.assert_array_equal(to_numpy(loaded(GATE_X)), to_numpy(p(GATE_X)))
     # training resumes with the saved optimizer: one more epoch changes nothing on AND
     loaded.fit(GATE_X, AND_Y, epochs=1, batch_size=1, shuffle=False, verbose=0)
     np.testing.assert_array_equal(loaded.get_weights()[1], [-2.0])

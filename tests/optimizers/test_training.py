@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from optimizer_cases import DEFAULTS, keras_kwargs
+from optimizer_cases import DEFAULTS, _portable, keras_kwargs
 
 from kerastoolkit.testing import assert_histories_close
 
@@ -186,6 +186,17 @@ def test_mirrored_strategy_matches_single_device(name):
     assert not optimizer.__dict__.get("_fused_updates")
 
 
+# On PyTorch, Keras's Nadam is a torch._foreach class that scales its moment increments by
+# 1 - beta in float64, 1.3e-5 relative from 1 - float32(beta_2) at beta_2 = 0.999 (see
+# optimizer_cases._portable). In float32 that leaves the weights 4e-7 apart, within
+# WEIGHT_ATOL (test_fit_history_equals_keras compares with that class); a float16 forward
+# pass rounds each weight to 2**-11 relative, so a few round the other way and the runs
+# part by 3e-6 relative in loss, 4e-6 absolute in the weights (measured). Under mixed precision
+# this one is compared with the Nadam formula Keras's own update_step computes, the
+# arithmetic of TensorFlow and JAX (ours within 6e-8 of it on PyTorch, measured).
+MIXED_PRECISION_FORMULA = {"Nadam"}
+
+
 @pytest.mark.parametrize("name", sorted(DEFAULTS))
 def test_mixed_precision_matches_keras(name):
     """Under mixed_float16 (float16 maths, float32 weights, loss scaling) ours and Keras's
@@ -194,6 +205,8 @@ def test_mixed_precision_matches_keras(name):
     weights within 6e-8)."""
     keras.config.set_dtype_policy("mixed_float16")
     ours_cls, keras_cls, kwargs = DEFAULTS[name]
+    if name in MIXED_PRECISION_FORMULA:
+        keras_cls = _portable(keras_cls)  # the class itself except on PyTorch
     model, history = _fit(ours_cls(**kwargs), epochs=2)
     ref_model, ref = _fit(keras_cls(**keras_kwargs(name, kwargs)), epochs=2)
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
