@@ -216,7 +216,7 @@ class AveragePooling2D(_Pooling2D):
     It matches `keras.layers.AveragePooling2D` (same arguments and defaults,
     channels last, padding excluded from the mean as in TensorFlow). On PyTorch,
     Keras 3.15's own layer instead counts edge-replicated pixels where
-    `"same"` padding is uneven (keras-team/keras#23233); ours keeps
+    `"same"` padding is uneven (fixed upstream by keras-team/keras#23233); ours keeps
     TensorFlow's and JAX's convention on every backend.
 
     Args:
