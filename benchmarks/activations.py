@@ -1,22 +1,27 @@
 """Forward+backward time of each activation and loss vs its Keras twin, and the course CNN's step.
 
-Micro rows: one compiled function computes the activation (or loss) of a
-1024x1024 batch and its gradient with respect to the input, through a fixed
-upstream gradient, both in TensorFlow graph mode (`tf.function`, each op its
-own kernel: what `fit(jit_compile=False)` runs) and compiled with XLA (what
-`fit` runs by default on TensorFlow, `jit_compile="auto"`).
+Micro rows: one function computes the activation (or loss) of a 1024x1024
+batch and its gradient with respect to the input, through a fixed upstream
+gradient, in each way the active backend's `fit` runs a step:
+
+* TensorFlow: graph mode (`tf.function`, each op its own kernel: what
+  `fit(jit_compile=False)` runs) and XLA (`tf.function(jit_compile=True)`);
+* JAX: XLA (`jax.jit` of `jax.grad`, what `fit` runs by default on JAX);
+* PyTorch: eager autograd (what `fit` runs by default on PyTorch).
 
 CNN rows: one `train_on_batch` step of the course CNN (Conv2D(10, 3x3, same,
 relu) -> MaxPool(2) -> Flatten -> Dense(100, relu) -> Dense(10, softmax) on
 28x28x1 images), built from Keras layers with our activation functions vs
-Keras's, same loss, same optimizer, same initial weights.
+Keras's, same loss, same optimizer, same initial weights, with Keras's
+default `jit_compile="auto"` (XLA on TensorFlow with a GPU and on JAX, graph
+mode on a CPU-only TensorFlow, eager on PyTorch) and, on TensorFlow, with
+`jit_compile=False` as well.
 """
 
 from __future__ import annotations
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from benchmarks.harness import Row, format_table, interleaved_median_ms
 from kerastoolkit import activations, losses
@@ -80,18 +85,64 @@ LOSSES = {
 }
 
 
-def _forward_backward(fn, inputs, upstream, jit):
-    """A blocking callable: `fn(*inputs)` and the gradient w.r.t. the last input."""
+def _forward_backward(fn, inputs, upstream, mode):
+    """A blocking callable: `fn(*inputs)` and the gradient w.r.t. the last input.
 
-    @tf.function(jit_compile=jit)
-    def run(*args):
-        with tf.GradientTape() as tape:
-            tape.watch(args[-1])
-            y = fn(*args)
-            total = tf.reduce_sum(y * upstream[..., : y.shape[-1]]) if len(y.shape) else y
-        return tape.gradient(total, args[-1], unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    `mode` is one of the active backend's `MICRO_MODES`.
+    """
 
-    return lambda: run(*inputs).numpy()
+    def total(*args):
+        y = fn(*args)
+        return keras.ops.sum(y * upstream[..., : y.shape[-1]]) if len(y.shape) else y
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function(jit_compile=mode == "XLA")
+        def run(*args):
+            with tf.GradientTape() as tape:
+                tape.watch(args[-1])
+                y = total(*args)
+            return tape.gradient(y, args[-1], unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+        return lambda: run(*inputs).numpy()
+    if backend == "jax":
+        import jax
+
+        run = jax.jit(jax.grad(total, argnums=len(inputs) - 1))
+        return lambda: np.asarray(run(*inputs))
+    if backend == "torch":
+        import torch
+
+        def run():
+            x = inputs[-1].detach().requires_grad_(True)
+            (g,) = torch.autograd.grad(total(*inputs[:-1], x), x, allow_unused=True)
+            return (torch.zeros_like(x) if g is None else g).numpy()
+
+        return run
+    raise ValueError(f"No micro benchmark for the backend {backend!r}")
+
+
+#: The ways each backend's `fit` runs a step, timed for the micro rows.
+MICRO_MODES = {"tensorflow": ("graph", "XLA"), "jax": ("XLA",), "torch": ("eager",)}
+#: The CNN rows' `jit_compile` settings on each backend.
+CNN_MODES = {
+    "tensorflow": (("auto", "default, XLA"), (False, "jit_compile=False")),
+    "jax": (("auto", "default, XLA"),),
+    "torch": (("auto", "default, eager"),),
+}
+#: Micro rows a backend cannot time: PyTorch has no derivative of `heaviside`,
+#: the Keras twin of `step`, so its backward pass raises there.
+MICRO_UNTIMED = {"torch": ("step",)}
+#: What is not timed on a backend, and why; recorded under its table.
+LEFT_OUT = {
+    "jax": "left out on JAX: the graph-mode micro rows and the jit_compile=False CNN row "
+    "(JAX has no graph mode; without jit it runs op by op, which `fit` never does).",
+    "torch": "left out on PyTorch: the XLA rows and jit_compile=True (on PyTorch that is "
+    "`torch.compile`, which Keras does not pick by default; Keras's default there is eager), "
+    "and the step row (PyTorch has no derivative of `heaviside`, the Keras twin of step).",
+}
 
 
 def _loss_inputs(kind, shape, rng):
@@ -115,23 +166,26 @@ def _micro_rows(quick):
     shape = QUICK_SHAPE if quick else SHAPE
     repeats, warmup = (3, 1) if quick else (40, 5)
     rng = np.random.default_rng(0)
-    x = tf.constant(rng.normal(size=shape).astype("float32"))
-    upstream = tf.constant(rng.normal(size=shape).astype("float32"))
+    tensor = keras.ops.convert_to_tensor
+    x = tensor(rng.normal(size=shape).astype("float32"))
+    upstream = tensor(rng.normal(size=shape).astype("float32"))
     rows = []
-    for jit, mode in ((False, "graph"), (True, "XLA")):
+    for mode in MICRO_MODES[keras.backend.backend()]:
         for name, (ours, theirs) in ACTIVATIONS.items():
+            if name in MICRO_UNTIMED.get(keras.backend.backend(), ()):
+                continue
             ms = interleaved_median_ms(
-                _forward_backward(ours, [x], upstream, jit),
-                _forward_backward(theirs, [x], upstream, jit),
+                _forward_backward(ours, [x], upstream, mode),
+                _forward_backward(theirs, [x], upstream, mode),
                 repeats,
                 warmup,
             )
             rows.append(Row(f"{name} ({mode})", *ms, MICRO_TARGET, MICRO_NOTE))
         for name, (ours, theirs, kind) in LOSSES.items():
-            inputs = [tf.constant(v) for v in _loss_inputs(kind, shape, rng)]
+            inputs = [tensor(v) for v in _loss_inputs(kind, shape, rng)]
             ms = interleaved_median_ms(
-                _forward_backward(ours, inputs, upstream, jit),
-                _forward_backward(theirs, inputs, upstream, jit),
+                _forward_backward(ours, inputs, upstream, mode),
+                _forward_backward(theirs, inputs, upstream, mode),
                 repeats,
                 warmup,
             )
@@ -173,7 +227,7 @@ def _cnn_rows(quick):
     theirs = (keras.activations.relu, keras.activations.softmax)
     weights = course_cnn(*theirs).get_weights()
     rows = []
-    for jit, mode in (("auto", "default, XLA"), (False, "jit_compile=False")):
+    for jit, mode in CNN_MODES[keras.backend.backend()]:
         ms = interleaved_median_ms(
             _cnn_step(activations.relu, activations.softmax, weights, images, labels, jit),
             _cnn_step(*theirs, weights, images, labels, jit),

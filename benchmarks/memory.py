@@ -3,15 +3,17 @@
 im2col materializes a patch matrix k_h·k_w times the size of a layer's input
 and keeps it for the backward pass, so our convolution may hold more memory
 than Keras's built-in kernel. Each side trains the deeper CNN of
-`benchmarks/layers.py` (conv 32-64-64, the same batch, Adam, TensorFlow graph
-mode) for 200 `train_on_batch` steps in its own fresh Python process, which
-then reports its peak resident set size; the two processes run one after the
-other, so they do not share memory. The peak is the kernel's high-water mark
-`VmHWM` of `/proc/self/status`, which starts afresh at `exec`: Linux carries
-`resource.getrusage(...).ru_maxrss` over from the parent at `fork`, so a
-child of a large process (`kerastoolkit bench`, which has TensorFlow loaded)
-would report the parent's size. Elsewhere it falls back to `ru_maxrss`. The
-issue's target: ours at most 1.5 x Keras's peak.
+`benchmarks/layers.py` (conv 32-64-64, the same batch, Adam, Keras's default
+`jit_compile`: graph mode on a CPU-only TensorFlow, XLA on JAX, eager on
+PyTorch) for 200 `train_on_batch` steps in its own fresh Python process (under
+the same `KERAS_BACKEND`), which then reports its peak resident set size; the
+two processes run one after the other, so they do not share memory. The peak
+is the kernel's high-water mark `VmHWM` of `/proc/self/status`, which starts
+afresh at `exec`: Linux carries `resource.getrusage(...).ru_maxrss` over from
+the parent at `fork`, so a child of a large process (`kerastoolkit bench`,
+which has its backend loaded) would report the parent's size. Elsewhere it
+falls back to `ru_maxrss`. The issue's target: ours at most 1.5 x Keras's
+peak.
 """
 
 from __future__ import annotations

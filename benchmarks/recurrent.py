@@ -4,11 +4,16 @@ Two identical models, Embedding -> recurrent -> recurrent -> Dense(vocab) with
 sparse categorical cross-entropy and SGD, differ only in the recurrent layers:
 `kerastoolkit.layers.LSTM` / `SimpleRNN` vs `keras.layers.LSTM` / `SimpleRNN`
 (same weights). Each step is one `train_on_batch` on the same batch, the two
-models alternating. Both loop over time with the TensorFlow backend's
-`while_loop`: Keras's LSTM hands the loop to cuDNN only on a GPU, so on a CPU
+models alternating. Both loop over time with the backend's loop (on
+TensorFlow its `while_loop`): Keras's LSTM hands the loop to cuDNN only on a GPU, so on a CPU
 it runs the same `keras.layers.RNN` loop as ours. Both run Keras's compiled
 `tf.function` train step without XLA — what `jit_compile="auto"` picks on a
 CPU-only machine — and, in a second pair of rows, both with XLA.
+
+On JAX, Keras's default step is XLA and without it the step runs op by op
+(which `fit` never does), so JAX times only the XLA pair; on PyTorch
+`jit_compile=True` is `torch.compile`, not Keras's default, so PyTorch times
+only the eager pair (`LEFT_OUT`).
 
 For information, `LanguageModel`'s training step with the backward pass
 derived by hand (`backward="manual"`) against the same model's
@@ -16,7 +21,8 @@ derived by hand (`backward="manual"`) against the same model's
 dropout, one `train_on_batch` each: the "Keras ms" column is then the tape's.
 The hand-derived step unrolls its time loops into the traced graph (one
 matrix product per step and layer, forward and backward), where the tape
-differentiates the layers' `while_loop`; there is no target.
+differentiates the layers' `while_loop`; there is no target. The tape is
+TensorFlow's, so these rows are timed on TensorFlow only.
 """
 
 from __future__ import annotations
@@ -65,6 +71,18 @@ def _model(recurrent, vocab, units, length, batch, jit_compile):
 LM_NOTE = "information: the hand-derived BPTT against the tape (the Keras column)"
 LM_CELLS = ("lstm", "simple_rnn")
 
+#: The `jit_compile` settings timed on each backend (quick runs time the first).
+JIT_MODES = {"tensorflow": (False, True), "jax": (True,), "torch": (False,)}
+#: What is not timed on a backend, and why; recorded under its table.
+LEFT_OUT = {
+    "jax": "left out on JAX: the jit_compile=False pair (op by op, which `fit` never runs "
+    "on JAX) and the LanguageModel manual-vs-tape rows (the tape is TensorFlow's "
+    "GradientTape; backward='tape' raises on JAX).",
+    "torch": "left out on PyTorch: the XLA pair (jit_compile=True is `torch.compile` there, "
+    "not Keras's default) and the LanguageModel manual-vs-tape rows (the tape is "
+    "TensorFlow's GradientTape; backward='tape' raises on PyTorch).",
+}
+
 
 def _language_model_rows(vocab, units, length, batch, quick):
     rng = np.random.default_rng(1)
@@ -109,7 +127,9 @@ def run(quick: bool = False) -> list[Row]:
     x = rng.integers(0, vocab, size=(batch, length)).astype("int32")
     y = rng.integers(0, vocab, size=(batch, length)).astype("int32")
     rows = []
-    for jit_compile in (False,) if quick else (False, True):
+    backend = keras.backend.backend()
+    modes = JIT_MODES[backend]
+    for jit_compile in modes[:1] if quick else modes:
         for name, (ours_cls, keras_cls) in PAIRS.items():
             theirs = _model(keras_cls, vocab, units, length, batch, jit_compile)
             ours = _model(ours_cls, vocab, units, length, batch, jit_compile)
@@ -125,6 +145,8 @@ def run(quick: bool = False) -> list[Row]:
                 f"(B={batch}, T={length}, H={units}, V={vocab})"
             )
             rows.append(Row(label, ours_ms, keras_ms, XLA_TARGET if jit_compile else TARGET))
+    if backend != "tensorflow":
+        return rows
     return rows + _language_model_rows(vocab, units, length, batch, quick)
 
 

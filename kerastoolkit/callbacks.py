@@ -11,6 +11,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerastoolkit._autodiff import value_and_gradients
+
 __all__ = ["GradientNormHistory", "BackupAndRestore"]
 
 
@@ -37,13 +39,13 @@ class GradientNormHistory(keras.callbacks.Callback):
     callbacks, and re-deriving them from a training batch inside the train
     step would need a custom `train_step`. Instead, after every epoch (and
     once before training, when `record_initial`), the callback runs its own
-    forward and backward pass on the same fixed probe batch with TensorFlow's
-    `GradientTape`, in inference mode (`training=False`: no dropout noise, no
+    forward and backward pass on the same fixed probe batch by the backend's
+    automatic differentiation (TensorFlow's `GradientTape`, `jax.grad`,
+    PyTorch's autograd), in inference mode (`training=False`: no dropout noise, no
     batch-norm statistics update). The optimizer never sees these gradients,
     so recording changes nothing about the training; measuring on one fixed
     batch makes successive epochs comparable. The cost is one extra
-    forward/backward pass per epoch. This callback therefore needs the
-    TensorFlow backend.
+    forward/backward pass per epoch. It runs on every Keras backend.
 
     Args:
         x: the probe inputs, an array (or anything the model accepts).
@@ -93,20 +95,15 @@ class GradientNormHistory(keras.callbacks.Callback):
         Returns:
             A dict from layer name to a float, in the order of `model.layers`.
         """
-        if keras.backend.backend() != "tensorflow":
-            raise ValueError(
-                "GradientNormHistory takes gradients with TensorFlow's GradientTape. "
-                f"Received: backend={keras.backend.backend()!r}, allowed: 'tensorflow'"
-            )
-        import tensorflow as tf
-
         model = self.model
         layers = [layer for layer in model.layers if layer.trainable_weights]
         weights = [w for layer in layers for w in layer.trainable_weights]
-        with tf.GradientTape() as tape:
+
+        def loss():
             y_pred = model(self.x, training=False)
-            loss = model.compute_loss(x=self.x, y=self.y, y_pred=y_pred, training=False)
-        grads = tape.gradient(loss, [w.value for w in weights])
+            return model.compute_loss(x=self.x, y=self.y, y_pred=y_pred, training=False)
+
+        _, grads = value_and_gradients(loss, weights)
         norms, start = {}, 0
         for layer in layers:
             count = len(layer.trainable_weights)

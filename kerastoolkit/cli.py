@@ -365,15 +365,21 @@ def run_bench(args):
         suite_rows = suite.run(quick=args.quick)
         if not args.quick:
             backend = keras.backend.backend()
-            record_results(root / "results" / backend / f"{name}.md", name, suite_rows, harness)
+            left_out = getattr(suite, "LEFT_OUT", {}).get(backend)
+            record_results(root / "results" / backend / f"{name}.md", name, suite_rows, harness,
+                           left_out)
         rows += [dataclasses.replace(r, component=f"{name}: {r.component}") for r in suite_rows]
     title = f"kerastoolkit vs Keras on {keras.backend.backend()} (ratio = ours / Keras)"
     print(harness.format_table(rows, title))
     return 0
 
 
-def record_results(path, name, rows, harness):
-    """Write one suite's table to `path`, stamped with the date, machine and versions."""
+def record_results(path, name, rows, harness, left_out=None):
+    """Write one suite's table to `path`, stamped with the date, machine and versions.
+
+    `left_out` (the suite's `LEFT_OUT[backend]`, when it has one) says which
+    rows are not timed on this backend and why; it is written under the table.
+    """
     backend = keras.backend.backend()
     module = importlib.import_module(backend)
     label = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}.get(backend, backend)
@@ -385,4 +391,5 @@ def record_results(path, name, rows, harness):
         f"{label} {module.__version__}; ratio = ours / Keras, each the median of "
         "interleaved repeats in one process."
     )
-    path.write_text(f"{harness.format_table(rows, name)}\n\n{stamp}\n")
+    note = f"{left_out[0].upper()}{left_out[1:]}\n\n" if left_out else ""
+    path.write_text(f"{harness.format_table(rows, name)}\n\n{note}{stamp}\n")

@@ -4,8 +4,9 @@ Every figure on the documentation site is drawn by these functions during the
 docs build, from the toolkit's own components, so a picture cannot drift from
 the code. Each function returns a `matplotlib.figure.Figure` (it never calls
 `plt.show()`); save it with `fig.savefig(...)`. Derivatives and gradients are
-taken by automatic differentiation with the TensorFlow backend's
-`GradientTape`, the one backend this module supports.
+taken by automatic differentiation on the active Keras backend (TensorFlow's
+`GradientTape`, `jax.grad` or PyTorch's autograd), so every function here
+runs on each of the three.
 
 Examples:
     >>> import matplotlib
@@ -27,6 +28,8 @@ import matplotlib.figure
 import matplotlib.patches
 import numpy as np
 from keras import ops
+
+from kerastoolkit._autodiff import value_and_gradients
 
 __all__ = [
     "beale",
@@ -118,24 +121,14 @@ def narrow_valley(x, y, ratio=20.0):
     return 0.5 * ops.square(x) + 0.5 * ratio * ops.square(y)
 
 
-def _value_and_gradient(f, x):
-    """`f(x)` and the gradient of `sum(f(x))` with respect to the tensor `x`."""
-    if keras.backend.backend() != "tensorflow":
-        raise ValueError(
-            "kerastoolkit.plotting takes gradients with TensorFlow's GradientTape. "
-            f"Received: backend={keras.backend.backend()!r}, allowed: 'tensorflow'"
-        )
-    import tensorflow as tf
-
-    x = tf.convert_to_tensor(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = f(x)
-    return y, tape.gradient(y, x)
-
-
 def _compiled(fn):
-    """`fn` traced once into a TensorFlow graph: a path of hundreds of steps then takes ms."""
+    """On TensorFlow, `fn` traced once into a graph: a path of hundreds of steps then takes ms.
+
+    JAX and PyTorch run `fn` as it is, op by op (an optimizer's step updates
+    its variables in place, which `jax.jit` would need in stateless form).
+    """
+    if keras.backend.backend() != "tensorflow":
+        return fn
     import tensorflow as tf
 
     return tf.function(fn)
@@ -163,7 +156,8 @@ def derivative(fn: Callable, x) -> np.ndarray:
         >>> derivative(ops.square, np.array([1.0, -2.0]))
         array([ 2., -4.], dtype=float32)
     """
-    _, g = _value_and_gradient(fn, np.asarray(x, "float32"))
+    v = keras.Variable(np.asarray(x, "float32"), name="x")
+    _, (g,) = value_and_gradients(lambda: fn(v.value), [v])
     return ops.convert_to_numpy(g)
 
 
@@ -190,11 +184,12 @@ def optimizer_path(optimizer, surface: Callable, start: Sequence[float], steps: 
     w = keras.Variable(w0, name="w")
     optimizer.build([w])
 
-    def loss(v):
+    def loss():
+        v = w.value
         return surface(v[0], v[1])
 
     def step():
-        _, g = _value_and_gradient(loss, w.value)
+        _, (g,) = value_and_gradients(loss, [w])
         optimizer.apply_gradients([(g, w)])
         return w.value
 

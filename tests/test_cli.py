@@ -169,6 +169,18 @@ def test_a_full_bench_run_records_each_suite_for_the_docs(fake_benchmarks, capsy
     assert not (fake_benchmarks / "results" / "tensorflow" / "optimizers.md").exists()
 
 
+def test_a_suite_s_left_out_note_for_the_backend_is_recorded_under_its_table(
+    fake_benchmarks, capsys
+):
+    with open(fake_benchmarks / "zeta.py", "a") as suite:
+        suite.write('LEFT_OUT = {"tensorflow": "left out here: the XLA row.", "jax": "not this"}\n')
+    assert cli.main(["bench", "--suite", "zeta"]) == 0
+    recorded = (fake_benchmarks / "results" / "tensorflow" / "zeta.md").read_text()
+    table, note, stamp = recorded.strip().split("\n\n")[1:]
+    assert table.endswith("| MISS |") and note == "Left out here: the XLA row."
+    assert stamp.startswith("Measured ") and "not this" not in recorded
+
+
 def test_a_quick_bench_run_records_nothing(fake_benchmarks, capsys):
     assert cli.main(["bench", "--quick"]) == 0
     assert not (fake_benchmarks / "results").exists()

@@ -47,7 +47,7 @@ def run(dataset=DEFAULT_DATASET, epochs=None, seed=0, quick=False, out=None, ver
 
     Rows carry the test accuracy and the gradient norm of the first and of
     the last hidden layer at initialization and after training
-    (`GradientNormHistory` on a fixed probe batch; TensorFlow backend).
+    (`GradientNormHistory` on a fixed probe batch, by the backend's autodiff).
     """
     splits = load(dataset, seed, train_size=QUICK_TRAIN if quick else None,
                   eval_size=QUICK_EVAL if quick else None)
