@@ -421,7 +421,7 @@ class RNN(keras.layers.RNN):
     It is `keras.layers.RNN` (whose loop, masking, `stateful`,
     `go_backwards` and `unroll` it inherits) plus three things. It computes
     the input projection of kerastoolkit's cells for all steps before the
-    loop, and on TensorFlow, for `SimpleRNNCell` and `LSTMCell` without a
+    loop, and on TensorFlow and JAX, for `SimpleRNNCell` and `LSTMCell` without a
     mask or `unroll`, it runs the cell's whole-sequence `sequence` (the
     backward pass through time derived by hand, see `tanh_recurrence`)
     instead of Keras's loop. Before
@@ -548,12 +548,12 @@ class RNN(keras.layers.RNN):
     def _sequence_backward_applies(self, mask):
         """Whether the cell's whole-sequence loop with the backward by hand runs.
 
-        On TensorFlow, for a kerastoolkit cell whose `sequence_backward_applies`
+        On TensorFlow and JAX, for a kerastoolkit cell whose `sequence_backward_applies`
         holds, without a mask and without `unroll`; otherwise Keras's loop runs
         and is differentiated automatically.
         """
         return (
-            keras.backend.backend() == "tensorflow"
+            keras.backend.backend() in ("tensorflow", "jax")
             and mask is None
             and not self.unroll
             and hasattr(self.cell, "sequence")

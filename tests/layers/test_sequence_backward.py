@@ -1,4 +1,4 @@
-"""The whole-sequence path of SimpleRNN and LSTM (backward through time by hand) on TensorFlow.
+"""The whole-sequence path of SimpleRNN and LSTM (backward through time by hand), TF and JAX.
 
 `RNN` runs `tanh_recurrence` / `lstm_recurrence` for our cells without a mask
 and without `unroll`; `unroll=True` takes Keras's loop of the same cell,
@@ -16,8 +16,9 @@ from test_rnn import ATOL, RTOL
 from kerastoolkit import layers
 from kerastoolkit.testing import assert_layers_match
 
-pytestmark = pytest.mark.tensorflow_only(
-    reason="the whole-sequence path runs on TensorFlow; JAX and PyTorch take Keras's loop"
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() == "torch",
+    reason="the whole-sequence path runs on TensorFlow and JAX; PyTorch takes Keras's loop",
 )
 
 CONFIGS = [
