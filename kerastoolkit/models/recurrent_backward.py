@@ -84,6 +84,22 @@ def affine_backward(h, ds, W):
     return dW, db, dh
 
 
+def _summed_over_steps(x, h_prev, dz, W_x):
+    r"""`(dx, dW_x, dW_h, db)` from the pre-activation gradients $dz_t$ of every step.
+
+    $\partial J / \partial W_h = \sum_t h_{t-1}^\top dz_t$,
+    $\partial J / \partial W_x = \sum_t x_t^\top dz_t$,
+    $\partial J / \partial b = \sum_t \sum_b dz_t$ and $dx_t = dz_t W_x^\top$:
+    the same for the Time RNN and the Time LSTM (whose $dz_t$ holds the four
+    gates side by side).
+    """
+    dW_h = ops.einsum("bti,btj->ij", h_prev, dz)
+    dW_x = ops.einsum("btd,btj->dj", x, dz)
+    db = ops.sum(dz, axis=(0, 1))
+    dx = ops.matmul(dz, ops.transpose(W_x))
+    return dx, dW_x, dW_h, db
+
+
 @keras.saving.register_keras_serializable(package="kerastoolkit", name="time_rnn_forward")
 def time_rnn_forward(x, h0, W_x, W_h, b):
     r"""The Time RNN forward: `SimpleRNN` over a block, keeping what the backward needs.
@@ -151,12 +167,7 @@ def time_rnn_backward(cache, dhs):
         dh = dhs[:, t] + dh_next
         dz[t] = dh * (1 - hs[:, t] ** 2)
         dh_next = ops.matmul(dz[t], ops.transpose(W_h))
-    dz = ops.stack(dz, axis=1)
-    dW_h = ops.einsum("bti,btj->ij", h_prev, dz)
-    dW_x = ops.einsum("btd,bth->dh", x, dz)
-    db = ops.sum(dz, axis=(0, 1))
-    dx = ops.matmul(dz, ops.transpose(W_x))
-    return dx, dW_x, dW_h, db
+    return _summed_over_steps(x, h_prev, ops.stack(dz, axis=1), W_x)
 
 
 @keras.saving.register_keras_serializable(package="kerastoolkit", name="time_lstm_forward")
@@ -250,13 +261,8 @@ def time_lstm_backward(cache, dhs):
         )
         dh_next = ops.matmul(dz[t], ops.transpose(W_h))
         dc_next = dc * f
-    dz = ops.stack(dz, axis=1)
     h_prev = ops.stack([s[0] for s in steps], axis=1)
-    dW_h = ops.einsum("bti,btj->ij", h_prev, dz)
-    dW_x = ops.einsum("btd,btg->dg", x, dz)
-    db = ops.sum(dz, axis=(0, 1))
-    dx = ops.matmul(dz, ops.transpose(W_x))
-    return dx, dW_x, dW_h, db
+    return _summed_over_steps(x, h_prev, ops.stack(dz, axis=1), W_x)
 
 
 @keras.saving.register_keras_serializable(package="kerastoolkit", name="embedding_backward")
