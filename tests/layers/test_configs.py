@@ -18,35 +18,28 @@ def _pairs(draw_size):
     return st.tuples(st.integers(1, draw_size), st.integers(1, draw_size))
 
 
+def _cell_options():
+    return {
+        "activation": st.sampled_from(["tanh", "relu"]),
+        "use_bias": st.booleans(),
+        "dropout": RATES,
+        "recurrent_dropout": RATES,
+        "seed": SEEDS,
+    }
+
+
 def _recurrent_kwargs():
+    sequence_options = {
+        name: st.booleans()
+        for name in ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
+    }
     return st.fixed_dictionaries(
-        {"units": POSITIVE},
-        optional={
-            "activation": st.sampled_from(["tanh", "relu"]),
-            "use_bias": st.booleans(),
-            "dropout": RATES,
-            "recurrent_dropout": RATES,
-            "seed": SEEDS,
-            "return_sequences": st.booleans(),
-            "return_state": st.booleans(),
-            "go_backwards": st.booleans(),
-            "stateful": st.booleans(),
-            "unroll": st.booleans(),
-        },
+        {"units": POSITIVE}, optional={**_cell_options(), **sequence_options}
     )
 
 
 def _cell_kwargs():
-    return st.fixed_dictionaries(
-        {"units": POSITIVE},
-        optional={
-            "activation": st.sampled_from(["tanh", "relu"]),
-            "use_bias": st.booleans(),
-            "dropout": RATES,
-            "recurrent_dropout": RATES,
-            "seed": SEEDS,
-        },
-    )
+    return st.fixed_dictionaries({"units": POSITIVE}, optional=_cell_options())
 
 
 # name -> hypothesis strategy of keyword arguments both classes take.

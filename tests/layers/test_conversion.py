@@ -3,24 +3,13 @@
 import keras
 import numpy as np
 import pytest
+from test_dropin import assert_close
 
 from kerastoolkit import layers as K
 from kerastoolkit.layers import KERAS_TWINS, from_keras
 
 # The same weights through the same maths in another order: a few float32 ulps.
 RTOL, ATOL = 1e-5, 1e-6
-
-
-def _numpy(value):
-    return keras.ops.convert_to_numpy(value)
-
-
-def assert_close(actual, desired, **tolerances):
-    np.testing.assert_allclose(_numpy(actual), _numpy(desired), **tolerances)
-
-
-def assert_equal(actual, desired):
-    np.testing.assert_array_equal(_numpy(actual), _numpy(desired))
 
 
 def _leaf_layers(model):

@@ -51,14 +51,7 @@ def test_matches_keras_batch_normalization(training, case):
     for shift in (0.0, 1.5):
         ours(x + shift, training=True)
         theirs(x + shift, training=True)
-    for name in ("moving_mean", "moving_variance"):
-        np.testing.assert_allclose(
-            keras.ops.convert_to_numpy(getattr(ours, name)),
-            keras.ops.convert_to_numpy(getattr(theirs, name)),
-            rtol=RTOL,
-            atol=ATOL,
-            err_msg=name,
-        )
+    assert_moving_statistics_equal(ours, theirs)
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(ours(x, training=False)),
         keras.ops.convert_to_numpy(theirs(x, training=False)),
@@ -68,13 +61,7 @@ def test_matches_keras_batch_normalization(training, case):
     )
 
 
-def test_moving_statistics_match_keras_after_several_steps():
-    rng = np.random.default_rng(0)
-    batches = [rng.normal(1.0, 2.0, size=(8, 4, 4, 3)).astype("float32") for _ in range(6)]
-    ours, theirs = BatchNormalization(momentum=0.9), keras.layers.BatchNormalization(momentum=0.9)
-    for x in batches:
-        ours(x, training=True)
-        theirs(x, training=True)
+def assert_moving_statistics_equal(ours, theirs):
     for name in ("moving_mean", "moving_variance"):
         np.testing.assert_allclose(
             keras.ops.convert_to_numpy(getattr(ours, name)),
@@ -83,6 +70,16 @@ def test_moving_statistics_match_keras_after_several_steps():
             atol=ATOL,
             err_msg=name,
         )
+
+
+def test_moving_statistics_match_keras_after_several_steps():
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(1.0, 2.0, size=(8, 4, 4, 3)).astype("float32") for _ in range(6)]
+    ours, theirs = BatchNormalization(momentum=0.9), keras.layers.BatchNormalization(momentum=0.9)
+    for x in batches:
+        ours(x, training=True)
+        theirs(x, training=True)
+    assert_moving_statistics_equal(ours, theirs)
     x = batches[0]
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(ours(x)), keras.ops.convert_to_numpy(theirs(x)), RTOL, ATOL
