@@ -152,6 +152,7 @@ def previous(h0, hs):
 
 
 def masked(h, mask):
+    """`h ⊙ mask`, or `h` when there is no dropout mask."""
     return h if mask is None else h * mask
 
 
@@ -522,8 +523,11 @@ class RNN(keras.layers.RNN):
         product first; Keras's loop then runs on the projected sequence, each
         step calling the cell with `inputs_projected` set so that it only
         adds the recurrent share. Masking, `go_backwards` and `unroll` act on
-        the projected sequence exactly as on the inputs. Other cells (Keras's,
-        stacks of cells) run Keras's loop unchanged.
+        the projected sequence exactly as on the inputs. Where
+        `_sequence_backward_applies`, the cell's `sequence` runs instead of
+        Keras's loop, on the time-major projection (reversed for
+        `go_backwards`). Other cells (Keras's, stacks of cells) run Keras's
+        loop unchanged.
         """
         cell = self.cell
         if not (hasattr(cell, "project") and hasattr(cell, "step")):
